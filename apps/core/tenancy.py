@@ -1,0 +1,13 @@
+"""Helpers that make the tenant filter impossible to forget."""
+
+from django.http import Http404
+
+
+def get_for_tenant_or_404(queryset, *, tenant, **lookup):
+    """The object matching `lookup` inside `tenant`, or 404; another tenant's object is a 404 too."""
+    if tenant is None:
+        raise Http404
+    try:
+        return queryset.filter(tenant=tenant).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc
