@@ -6,10 +6,17 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+from apps.accounts.auth import BearerTokenAuth
 from apps.core.errors import ApplicationError
 from apps.core.queue import queue_ping
 
-api = NinjaAPI(title="AfterResume API", version="1", auth=django_auth, urls_namespace="api", docs_url="/docs")
+api = NinjaAPI(
+    title="AfterResume API",
+    version="1",
+    auth=[BearerTokenAuth(), django_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+)
 
 
 def _error(request, message: str, status: int, extra: dict | None = None):
@@ -89,3 +96,14 @@ def me(request):
         "is_staff": request.user.is_staff,
         "tenant": {"slug": tenant.slug, "name": tenant.name} if tenant else None,
     }
+
+
+def _add_app_routers() -> None:
+    from apps.billing.api import router as billing_router
+    from apps.worklog.api import router as worklog_router
+
+    api.add_router("/worklog/", worklog_router)
+    api.add_router("/billing/", billing_router)
+
+
+_add_app_routers()

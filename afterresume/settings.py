@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_q",
     "apps.core",
     "apps.accounts",
+    "apps.worklog",
+    "apps.billing",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,8 @@ urlpatterns = [
     path("accounts/profile/", RedirectView.as_view(pattern_name="profile", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include((_public(api_patterns), api_app_name), namespace=api_namespace)),
+    path("log/", include("apps.worklog.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("", include("apps.accounts.urls")),
 ]
 

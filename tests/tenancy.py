@@ -16,14 +16,51 @@ def _passkey(owner):
     return {"pk": authenticator.pk}
 
 
+def _access_token(owner):
+    from apps.accounts import services
+
+    token, _raw = services.access_token_create(user=owner, tenant=owner.memberships.get().tenant, name="cli")
+    return {"pk": token.pk}
+
+
 # url name -> (factory, methods)
 OUTSIDER_GETS_404 = {
+    "access_token_revoke": (_access_token, ["post"]),
     "mfa_remove_webauthn": (_passkey, ["get", "post"]),
     "mfa_edit_webauthn": (_passkey, ["get", "post"]),
 }
 
-# Staff-only object URLs: not tenant-owned, but every non-staff person gets 404.
-STAFF_ONLY = {"staff_invite_detail": ["get"], "staff_invite_revoke": ["post"]}
+
+def _invite(owner):
+    from apps.accounts import services
+
+    invite, _code = services.invite_create(created_by=None)
+    return {"pk": invite.pk}
+
+
+# Staff-only object URLs: not tenant-owned, but every non-staff person (here alice) gets 404.
+STAFF_ONLY = {"staff_invite_detail": (_invite, ["get"]), "staff_invite_revoke": (_invite, ["post"])}
+
+
+# Each app's tests may add cases in tests/<app>/tenancy_cases.py: dicts named OUTSIDER_GETS_404, STAFF_ONLY
+# and NOT_OBJECT_URLS of the same shapes. They are merged here, so apps never edit this file at once.
+def _merge_app_cases() -> None:
+    import importlib
+    import pkgutil
+
+    import tests
+
+    for module_info in pkgutil.iter_modules(tests.__path__):
+        try:
+            module = importlib.import_module(f"tests.{module_info.name}.tenancy_cases")
+        except ModuleNotFoundError:
+            continue
+        OUTSIDER_GETS_404.update(getattr(module, "OUTSIDER_GETS_404", {}))
+        STAFF_ONLY.update(getattr(module, "STAFF_ONLY", {}))
+        NOT_OBJECT_URLS.update(getattr(module, "NOT_OBJECT_URLS", {}))
+
 
 # URLs with parameters that do not name an object, and why.
 NOT_OBJECT_URLS = {"account_reset_password_from_key": "a signed one-time key that names no object"}
+
+_merge_app_cases()

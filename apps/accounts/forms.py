@@ -82,3 +82,12 @@ class InviteCreateForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "Who is it for?"}),
     )
+
+
+class AccessTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "e.g. Laptop shell script"}),
+        help_text="What will use it. You can revoke it any time.",
+    )

@@ -138,3 +138,25 @@ class InviteRedemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} redeemed {self.invite.code_prefix}…"
+
+
+class PersonalAccessToken(TimeStampedModel):
+    """A token for scripts and tools, sent as `Authorization: Bearer <token>`. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="access_tokens")
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=12)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

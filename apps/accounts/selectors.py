@@ -4,7 +4,7 @@ from allauth.mfa.models import Authenticator
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.accounts.models import Invite, InviteRedemption, Membership, Tenant, User
+from apps.accounts.models import Invite, InviteRedemption, Membership, PersonalAccessToken, Tenant, User
 
 INVITE_STATUSES = ("active", "used_up", "expired", "revoked")
 
@@ -91,3 +91,11 @@ def authenticator_list(*, user: User) -> list[dict]:
             }
         )
     return rows
+
+
+def access_token_list(*, user: User) -> QuerySet[PersonalAccessToken]:
+    return (
+        PersonalAccessToken.objects.filter(user=user)
+        .select_related("tenant")
+        .order_by("revoked_at", "-created_at")
+    )

@@ -10,7 +10,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.accounts.models import TIME_ZONE_CHOICES, Invite, InviteRedemption, Membership, Tenant, User
+from apps.accounts.models import (
+    TIME_ZONE_CHOICES,
+    Invite,
+    InviteRedemption,
+    Membership,
+    PersonalAccessToken,
+    Tenant,
+    User,
+)
 from apps.core.errors import ApplicationError, PermissionDenied, ValidationFailed
 from apps.core.events import emit_event
 
@@ -220,3 +228,60 @@ def admin_ensure(*, email: str, password: str) -> tuple[User, bool]:
         tenant_create(owner=user, name="Admin workspace")
     emit_event("admin.ensured", actor=user, created=created)
     return user, created
+
+
+ACCESS_TOKEN_PREFIX = "arpat_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
+ACCESS_TOKENS_PER_USER = 50
+ACCESS_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def access_token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.strip().encode()).hexdigest()
+
+
+def access_token_create(*, user: User, tenant: Tenant, name: str) -> tuple[PersonalAccessToken, str]:
+    """Make a token for `user` in `tenant`. The raw token is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("Give the token a name, so you know later what uses it.", field="name")
+    if len(name) > 100:
+        raise ValidationFailed("Keep the token name to 100 characters.", field="name")
+    if not Membership.objects.filter(user=user, tenant=tenant).exists():
+        raise PermissionDenied("You are not a member of that workspace.")
+    active = PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).count()
+    if active >= ACCESS_TOKENS_PER_USER:
+        raise ValidationFailed(f"You have {active} active tokens; revoke one you no longer use first.")
+    raw = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = PersonalAccessToken.objects.create(
+            user=user, tenant=tenant, name=name, token_hash=access_token_hash(raw), token_prefix=raw[:10]
+        )
+        emit_event("access_token.created", tenant=tenant, actor=user, token_id=token.pk, name=name)
+    return token, raw
+
+
+def access_token_revoke(*, token: PersonalAccessToken, actor: User) -> PersonalAccessToken:
+    with transaction.atomic():
+        revoked = PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            emit_event("access_token.revoked", tenant=token.tenant, actor=actor, token_id=token.pk)
+    token.refresh_from_db()
+    return token
+
+
+def access_token_authenticate(*, raw: str) -> PersonalAccessToken | None:
+    """The active token for `raw` (with its user and tenant), or None. Records when it was last used."""
+    token = (
+        PersonalAccessToken.objects.select_related("user", "tenant")
+        .filter(token_hash=access_token_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > ACCESS_TOKEN_TOUCH_INTERVAL:
+        PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

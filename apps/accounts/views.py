@@ -3,16 +3,18 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import selectors, services
-from apps.accounts.forms import InviteCreateForm, ProfileForm, WorkspaceForm
-from apps.accounts.models import Invite
+from apps.accounts.forms import AccessTokenForm, InviteCreateForm, ProfileForm, WorkspaceForm
+from apps.accounts.models import Invite, PersonalAccessToken
 from apps.core.decorators import staff_required
 from apps.core.errors import ApplicationError
 
 INVITES_PER_PAGE = 25
 NEW_INVITE_SESSION_KEY = "staff_new_invite_code"
+NEW_TOKEN_SESSION_KEY = "new_access_token"  # noqa: S105 - a session key name, not a secret
 
 
 class AtomicSignupMixin:
@@ -53,43 +55,84 @@ def dashboard(request):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user, tenant = request.user, request.tenant
-    profile_form = ProfileForm(instance=user)
-    workspace_form = WorkspaceForm(instance=tenant)
+    forms = {
+        "profile_form": ProfileForm(instance=user),
+        "workspace_form": WorkspaceForm(instance=tenant),
+        "token_form": AccessTokenForm(),
+    }
+    if request.method == "GET":
+        return _profile_page(request, forms)
     action = request.POST.get("action")
-    status = 200
-    if request.method == "POST" and action == "profile":
-        profile_form = ProfileForm(request.POST, instance=user)
-        if profile_form.is_valid():
+    if action == "profile":
+        form = forms["profile_form"] = ProfileForm(request.POST, instance=user)
+        if form.is_valid():
             try:
-                services.user_profile_update(user=user, **profile_form.cleaned_data)
+                services.user_profile_update(user=user, **form.cleaned_data)
             except ApplicationError as exc:
-                profile_form.add_error(exc.field, exc.message)
+                _show_error(form, exc)
             else:
                 messages.success(request, "Profile saved.")
                 return redirect("profile")
-        status = 400
-    elif request.method == "POST" and action == "workspace":
-        workspace_form = WorkspaceForm(request.POST, instance=tenant)
-        if workspace_form.is_valid():
+    elif action == "workspace":
+        form = forms["workspace_form"] = WorkspaceForm(request.POST, instance=tenant)
+        if form.is_valid():
             try:
-                services.tenant_rename(tenant=tenant, actor=user, name=workspace_form.cleaned_data["name"])
+                services.tenant_rename(tenant=tenant, actor=user, name=form.cleaned_data["name"])
             except ApplicationError as exc:
-                workspace_form.add_error("name", exc.message)
+                _show_error(form, exc)
             else:
                 messages.success(request, "Workspace renamed.")
                 return redirect("profile")
-        status = 400
-    elif request.method == "POST":
+    else:
         messages.error(request, "That form is not one we know; nothing was changed.")
-        status = 400
+    return _profile_page(request, forms, status=400)
+
+
+def _show_error(form, exc: ApplicationError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _profile_page(request, forms: dict, status: int = 200):
+    user = request.user
     context = {
-        "profile_form": profile_form,
-        "workspace_form": workspace_form,
+        **forms,
         "email_addresses": user.emailaddress_set.order_by("-primary", "email"),
         "security": selectors.security_summary(user=user),
         "authenticators": selectors.authenticator_list(user=user),
+        "access_tokens": selectors.access_token_list(user=user),
+        "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
     }
     return render(request, "accounts/profile.html", context, status=status)
+
+
+@require_POST
+def access_token_create(request):
+    form = AccessTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, raw = services.access_token_create(
+                user=request.user, tenant=request.tenant, name=form.cleaned_data["name"]
+            )
+        except ApplicationError as exc:
+            _show_error(form, exc)
+        else:
+            request.session[NEW_TOKEN_SESSION_KEY] = raw
+            messages.success(request, f"Token “{token.name}” created.")
+            return redirect(reverse("profile") + "#tokens")
+    forms = {
+        "profile_form": ProfileForm(instance=request.user),
+        "workspace_form": WorkspaceForm(instance=request.tenant),
+        "token_form": form,
+    }
+    return _profile_page(request, forms, status=400)
+
+
+@require_POST
+def access_token_revoke(request, pk: int):
+    token = get_object_or_404(PersonalAccessToken, pk=pk, user=request.user)
+    services.access_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect(reverse("profile") + "#tokens")
 
 
 @staff_required
@@ -128,7 +171,7 @@ def staff_invite_create(request):
                 note=form.cleaned_data["note"],
             )
         except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            _show_error(form, exc)
         else:
             request.session[NEW_INVITE_SESSION_KEY] = code
             messages.success(request, "Invite created.")

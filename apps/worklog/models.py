@@ -1,0 +1,131 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from apps.core.models import TenantOwnedModel
+
+
+class Employer(TenantOwnedModel):
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="employer_unique_name_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(TenantOwnedModel):
+    employer = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
+    )
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="project_unique_name_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(TenantOwnedModel):
+    """A skill as the person writes it (`name`), unique by its normalised `key` (case, spacing, aliases)."""
+
+    name = models.CharField(max_length=80)
+    key = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="skill_unique_key_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(TenantOwnedModel):
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tag_unique_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Entry(TenantOwnedModel):
+    """One thing done at work. On PostgreSQL a generated `search_document` column (migration) indexes it."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
+    occurred_on = models.DateField(db_index=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, help_text="Markdown.")
+    impact = models.TextField(blank=True)
+    employer = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
+    skills = models.ManyToManyField(Skill, blank=True, related_name="entries")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="entries")
+    metric_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    metric_unit = models.CharField(max_length=30, blank=True)
+    metric_before = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    metric_after = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    confidential = models.BooleanField(default=False)
+    outcome_pending = models.BooleanField(default=False)
+    follow_up_on = models.DateField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Set by delete; cleared by undo.")
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_on", "-id"], name="entry_timeline"),
+            models.Index(fields=["tenant", "outcome_pending", "follow_up_on"], name="entry_follow_up"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome_pending=False) | models.Q(follow_up_on__isnull=False),
+                name="entry_pending_needs_follow_up",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def evidence_upload_to(instance: "Evidence", filename: str) -> str:
+    # The stored name is random; the person's file name is kept in `original_name`.
+    return f"evidence/{instance.tenant_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(TenantOwnedModel):
+    class Kind(models.TextChoices):
+        FILE = "file", "File"
+        LINK = "link", "Link"
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    file = models.FileField(upload_to=evidence_upload_to, max_length=255, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    url = models.URLField(max_length=2000, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title or self.original_name or self.url
