@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from afterresume.api import api
 from apps.accounts.views import InviteSignupByPasskeyView, InviteSignupView
+from apps.core import views as core_views
 
 
 def _public(patterns):
@@ -30,6 +31,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("accounts/profile/", RedirectView.as_view(pattern_name="profile", permanent=False)),
     path("admin/", admin.site.urls),
+    path("favicon.ico", core_views.favicon),
     path("api/", include((_public(api_patterns), api_app_name), namespace=api_namespace)),
     path("log/", include("apps.worklog.urls")),
     path("billing/", include("apps.billing.urls")),

@@ -21,6 +21,7 @@ PUBLIC_PAGES = {
     "accounts/2fa/webauthn/login/",
     "accounts/2fa/webauthn/signup/",
     "admin/login/",
+    "favicon.ico",
 }
 # The API authenticates each operation itself and answers 401, so its URLs skip the login redirect.
 API_PREFIX = "api/"
