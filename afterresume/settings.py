@@ -183,6 +183,17 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
     }
+# Evidence attached to work-log entries: a size limit per file and the content types accepted (the
+# first bytes are checked against the declared type, see apps/worklog/uploads.py).
+EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024))
+EVIDENCE_ALLOWED_TYPES = envlist(
+    "EVIDENCE_ALLOWED_TYPES",
+    "application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain,text/markdown,text/csv,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+)
+
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -223,6 +234,19 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# Stripe: keys from the environment; STRIPE_API_BASE points the SDK at a Stripe-compatible server (tests).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE")
+STRIPE_MAX_NETWORK_RETRIES = envint("STRIPE_MAX_NETWORK_RETRIES", "2")
+# Reserve top-ups, in cents: the allowed range and the preset buttons on the billing page.
+BILLING_TOPUP_MIN_CENTS = envint("BILLING_TOPUP_MIN_CENTS", "500")
+BILLING_TOPUP_MAX_CENTS = envint("BILLING_TOPUP_MAX_CENTS", "50000")
+BILLING_TOPUP_PRESETS_CENTS = [
+    int(cents) for cents in envlist("BILLING_TOPUP_PRESETS_CENTS", "1000,2000,5000,10000")
+]
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

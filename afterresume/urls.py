@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/", include((_public(api_patterns), api_app_name), namespace=api_namespace)),
     path("log/", include("apps.worklog.urls")),
     path("billing/", include("apps.billing.urls")),
+    path("jobs/", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]
 

@@ -3,10 +3,17 @@ with a workspace of his own, and staff is the operator."""
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
 
 from apps.accounts.models import Membership, Tenant, User
 
 PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache, so allauth's rate-limit counters never carry over."""
+    cache.clear()
 
 
 def make_user(email: str, *, name: str = "", is_staff: bool = False) -> User:

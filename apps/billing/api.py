@@ -1,3 +1,96 @@
-from ninja import Router
+"""Billing API: balance, ledger, usage, Checkout and portal sessions, and the Stripe webhook (public)."""
+
+from django.http import JsonResponse
+from django.urls import reverse
+from ninja import Query, Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from apps.billing import selectors, services, stripe_gateway
+from apps.billing.models import LedgerEntry
+from apps.billing.schemas import (
+    BalanceOut,
+    HostedSessionOut,
+    LedgerEntryOut,
+    LedgerFilters,
+    PortalSessionOut,
+    TopUpSessionIn,
+    UsageDayOut,
+    UsageFilters,
+)
+from apps.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["billing"])
+
+
+def _tenant(request):
+    if request.tenant is None:
+        raise NotFound("You are not in a workspace, so there is no reserve to show.")
+    return request.tenant
+
+
+def _check_range(since, until):
+    if since and until and since > until:
+        raise ValidationFailed("`since` is after `until`.", field="since")
+
+
+@router.get("/reserve/balance/", response=BalanceOut)
+def reserve_balance(request):
+    return selectors.reserve_balance(tenant=_tenant(request))
+
+
+@router.get("/reserve/ledger/", response=list[LedgerEntryOut])
+@paginate(PageNumberPagination, page_size=50)
+def reserve_ledger(request, filters: Query[LedgerFilters]):
+    if filters.kind and filters.kind not in LedgerEntry.Kind.values:
+        raise ValidationFailed(
+            f"Unknown kind {filters.kind!r}; use one of {', '.join(LedgerEntry.Kind.values)}.", field="kind"
+        )
+    _check_range(filters.since, filters.until)
+    return selectors.ledger_list(
+        tenant=_tenant(request), kind=filters.kind, since=filters.since, until=filters.until
+    )
+
+
+@router.get("/usage/", response=list[UsageDayOut])
+def usage(request, filters: Query[UsageFilters]):
+    _check_range(filters.since, filters.until)
+    rows = selectors.usage_by_meter_and_day(tenant=_tenant(request), since=filters.since, until=filters.until)
+    return [{**row, "quantity": format(row["quantity"].normalize(), "f")} for row in rows]
+
+
+@router.post("/topup/session/", response=HostedSessionOut)
+def topup_session(request, body: TopUpSessionIn):
+    topup = services.topup_checkout_start(
+        tenant=_tenant(request),
+        actor=request.user,
+        amount_cents=body.amount_cents,
+        return_url=request.build_absolute_uri(reverse("billing_home")),
+    )
+    return {"session_id": topup.stripe_object_id, "url": request.build_absolute_uri(topup.checkout_url)}
+
+
+@router.post("/portal/session/", response=PortalSessionOut)
+def portal_session(request):
+    url = services.portal_session_start(
+        tenant=_tenant(request), return_url=request.build_absolute_uri(reverse("billing_home"))
+    )
+    return {"url": url}
+
+
+@router.post("/webhook/", auth=None, include_in_schema=True)
+def stripe_webhook(request):
+    """Stripe calls this. 400 for a bad signature, 500 when applying failed (Stripe then retries)."""
+    try:
+        event = stripe_gateway.webhook_event_verify(
+            payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
+        )
+    except stripe_gateway.SignatureInvalid as exc:
+        return JsonResponse({"message": f"Signature check failed: {exc}", "extra": {}}, status=400)
+    try:
+        outcome = services.webhook_event_process(event=event)
+    except Exception:
+        return JsonResponse(
+            {"message": "Applying the event failed; it is recorded and Stripe will retry.", "extra": {}},
+            status=500,
+        )
+    return JsonResponse({"received": True, "outcome": outcome})

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -48,3 +50,67 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+def job_file_upload_to(instance: "Job", filename: str) -> str:
+    # Random, tenant-scoped names: a job's files are only served through the auth-checked job views.
+    owner = instance.tenant_id or "system"
+    return f"jobs/{owner}/{uuid.uuid4().hex}-{filename}"
+
+
+class Job(models.Model):
+    """One piece of background work a person can watch: status, progress, error and an optional result file.
+
+    Created by `apps.core.jobs.job_enqueue`; the task claims it with `job_run`, so running it twice is safe.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    kind = models.CharField(max_length=60, db_index=True)
+    label = models.CharField(max_length=200, help_text="What the job does, in words a person reads.")
+    func_path = models.CharField(max_length=200)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=120, blank=True, help_text="What the job is doing now.")
+    error = models.TextField(blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="What the job did, e.g. counts.")
+    input_file = models.FileField(upload_to=job_file_upload_to, max_length=255, blank=True)
+    result_file = models.FileField(upload_to=job_file_upload_to, max_length=255, blank=True)
+    result_name = models.CharField(max_length=200, blank=True, help_text="The download's file name.")
+    result_content_type = models.CharField(max_length=100, blank=True)
+    next_url = models.CharField(max_length=300, blank=True, help_text="Where to go once the job is done.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "kind", "-created_at"], name="job_tenant_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(self.progress_done * 100 / self.progress_total))

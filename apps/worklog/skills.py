@@ -52,3 +52,15 @@ def skill_suggest(text: str, *, limit: int = 8) -> list[str]:
                 found.append(canonical)
     order = {name: text.casefold().find(name.casefold()) for name in found}
     return sorted(found, key=lambda name: (order[name] < 0, order[name]))[:limit]
+
+
+def skill_complete(prefix: str, *, limit: int = 8) -> list[str]:
+    """Canonical vocabulary skills whose name or alias starts with `prefix`, for type-ahead."""
+    key = skill_key(prefix)
+    if not key:
+        return []
+    found: list[str] = []
+    for alias, canonical in vocabulary().items():
+        if alias.startswith(key) and canonical not in found:
+            found.append(canonical)
+    return sorted(found, key=lambda name: (not skill_key(name).startswith(key), len(name), name))[:limit]

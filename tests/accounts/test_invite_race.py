@@ -1,44 +1,13 @@
-import threading
-
 import pytest
-from django.db import connection, connections
 from django.test import Client
 
 from apps.accounts import services
 from apps.accounts.models import Invite, InviteRedemption, User
+from tests.concurrency import needs_postgres, run_in_threads
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="real row-lock races need PostgreSQL; SQLite serialises writers",
-    ),
-]
+pytestmark = needs_postgres
 
 RACERS = 8
-
-
-def run_in_threads(count, target):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from apps.core.errors import ApplicationError
 
 
 class Command(BaseCommand):
-    help = "Idempotent set-up: the staff admin from ADMIN_EMAIL / ADMIN_PASSWORD, with a workspace."
+    help = "Idempotent set-up: staff admin (ADMIN_EMAIL / ADMIN_PASSWORD), workspace, default rate cards."
 
     def add_arguments(self, parser):
         parser.add_argument("--email", default=os.environ.get("ADMIN_EMAIL", ""))
@@ -21,3 +21,7 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"{'Created' if created else 'Updated'} staff admin {user.email}.")
+        from apps.billing.services import billing_defaults_install
+
+        for line in billing_defaults_install():
+            self.stdout.write(line)

@@ -1,0 +1,310 @@
+"""The prepaid reserve: accounts, the append-only ledger, holds, rate cards, usage and Stripe records.
+
+All amounts are integer micros (see apps.core.money). The ledger is never updated or deleted: the model
+refuses, and on PostgreSQL a trigger (migration 0002) refuses too.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.models import TimeStampedModel
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class ReserveAccount(TimeStampedModel):
+    class Policy(models.TextChoices):
+        BLOCK = "block", "Block: never spend below zero"
+        WARN = "warn", "Warn: may go negative, flagged"
+        LIMITED = "limited", "Limited: may go down to the credit limit"
+
+    tenant = models.OneToOneField("accounts.Tenant", on_delete=models.PROTECT, related_name="reserve_account")
+    currency = models.CharField(max_length=3, default="usd")
+    balance_micros = models.BigIntegerField(default=0)
+    held_micros = models.BigIntegerField(
+        default=0, help_text="Sum of pending holds; kept under the same row lock as the balance."
+    )
+    policy = models.CharField(max_length=10, choices=Policy.choices, default=Policy.BLOCK)
+    credit_limit_micros = models.BigIntegerField(default=0)
+    low_balance_threshold_micros = models.BigIntegerField(default=5_000_000)
+    plan = models.CharField(max_length=40, default="standard")
+
+    auto_topup_enabled = models.BooleanField(default=False)
+    auto_topup_amount_cents = models.PositiveIntegerField(default=2000)
+    auto_topup_threshold_micros = models.BigIntegerField(default=5_000_000)
+    auto_topup_failure_reason = models.CharField(max_length=300, blank=True)
+    auto_topup_failed_at = models.DateTimeField(null=True, blank=True)
+
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
+    stripe_payment_method_id = models.CharField(max_length=100, blank=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True)
+    subscription_status = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(held_micros__gte=0), name="reserve_held_not_negative"),
+            models.CheckConstraint(
+                condition=Q(credit_limit_micros__gte=0), name="reserve_credit_limit_not_neg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reserve of {self.tenant}"
+
+    @property
+    def available_micros(self) -> int:
+        return self.balance_micros - self.held_micros
+
+    @property
+    def is_low(self) -> bool:
+        return self.available_micros < self.low_balance_threshold_micros
+
+
+class LedgerEntry(models.Model):
+    class Kind(models.TextChoices):
+        TOPUP = "topup", "Top-up"
+        USAGE = "usage", "Usage"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        REFUND = "refund", "Refund"
+        HOLD_CAPTURE = "hold_capture", "Hold capture"
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ReserveAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount_micros = models.BigIntegerField()
+    balance_after_micros = models.BigIntegerField()
+    idempotency_key = models.CharField(max_length=200)
+    stripe_object_id = models.CharField(max_length=100, blank=True)
+    usage_event = models.ForeignKey(
+        "UsageEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    hold = models.ForeignKey("Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    memo = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"], name="ledger_unique_key_per_account"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "-id"]), models.Index(fields=["account", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_micros} on {self.account_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Ledger entries are append-only; add a correcting entry instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Ledger entries are append-only and cannot be deleted.")
+
+
+class Hold(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CAPTURED = "captured", "Captured"
+        VOIDED = "voided", "Voided"
+        EXPIRED = "expired", "Expired"
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ReserveAccount, on_delete=models.PROTECT, related_name="holds")
+    amount_micros = models.BigIntegerField()
+    captured_micros = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=200)
+    memo = models.CharField(max_length=300, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"], name="hold_unique_key_per_account"
+            ),
+            models.CheckConstraint(condition=Q(amount_micros__gt=0), name="hold_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(captured_micros__gte=0) & Q(captured_micros__lte=models.F("amount_micros")),
+                name="hold_capture_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Hold {self.pk} ({self.status})"
+
+
+class RateCard(TimeStampedModel):
+    plan = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.plan})"
+
+
+class RateCardVersion(TimeStampedModel):
+    """Prices in force from `effective_from` until the next version of the same card starts."""
+
+    rate_card = models.ForeignKey(RateCard, on_delete=models.PROTECT, related_name="versions")
+    effective_from = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["rate_card", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["rate_card", "effective_from"], name="rate_version_unique_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rate_card.plan} from {self.effective_from:%Y-%m-%d %H:%M}"
+
+
+class Meter(models.TextChoices):
+    LLM_PROMPT_TOKENS = "llm_prompt_tokens", "LLM prompt tokens"
+    LLM_COMPLETION_TOKENS = "llm_completion_tokens", "LLM completion tokens"
+    LLM_CALL = "llm_call", "LLM call (per-call fee)"
+    STORAGE_GB_MONTH = "storage_gb_month", "Storage (GB-month)"
+    REPORT_EXPORT = "report_export", "Report export"
+
+
+class RateLineItem(models.Model):
+    version = models.ForeignKey(RateCardVersion, on_delete=models.CASCADE, related_name="line_items")
+    meter = models.CharField(max_length=30, choices=Meter.choices)
+    model = models.CharField(
+        max_length=100, blank=True, help_text="For LLM meters: the model name; empty means any other model."
+    )
+    unit_price_micros = models.DecimalField(
+        max_digits=20, decimal_places=6, help_text="Micros per unit; fractions of a micro are allowed."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "meter", "model"], name="rate_line_unique_meter_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meter} {self.model or '*'} @ {self.unit_price_micros}"
+
+
+class UsageEvent(models.Model):
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    model = models.CharField(max_length=100, blank=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    job_reference = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=200)
+    cost_micros = models.BigIntegerField()
+    rate_version = models.ForeignKey(RateCardVersion, on_delete=models.PROTECT, related_name="usage_events")
+    hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "idempotency_key"], name="usage_unique_key_per_tenant")
+        ]
+        indexes = [models.Index(fields=["tenant", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"Usage {self.pk} ({self.cost_micros} micros)"
+
+
+class UsageLine(models.Model):
+    event = models.ForeignKey(UsageEvent, on_delete=models.PROTECT, related_name="lines")
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    meter = models.CharField(max_length=30, choices=Meter.choices)
+    quantity = models.DecimalField(max_digits=20, decimal_places=6)
+    unit_price_micros = models.DecimalField(max_digits=20, decimal_places=6)
+    cost_micros = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.meter} x {self.quantity}"
+
+
+class TopUp(models.Model):
+    """One attempt to add money: a Checkout Session, an automatic charge, or a simulated checkout."""
+
+    class Source(models.TextChoices):
+        CHECKOUT = "checkout", "Stripe Checkout"
+        AUTOMATIC = "automatic", "Automatic top-up"
+        SIMULATED = "simulated", "Simulated checkout"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ReserveAccount, on_delete=models.PROTECT, related_name="topups")
+    public_id = models.CharField(max_length=60, unique=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    amount_cents = models.PositiveIntegerField()
+    stripe_object_id = models.CharField(max_length=100, blank=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # Lago's lesson: never two automatic top-ups in flight for one account.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(source="automatic", status="pending"),
+                name="topup_one_pending_automatic",
+            ),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="topup_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.public_id} ({self.status})"
+
+    @staticmethod
+    def new_public_id(prefix: str) -> str:
+        return f"{prefix}_{uuid.uuid4().hex}"
+
+
+class StripeEvent(models.Model):
+    class Status(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (type we do not act on)"
+        FAILED = "failed", "Failed (Stripe will retry)"
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    tenant = models.ForeignKey(
+        "accounts.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=1)
+    error = models.TextField(blank=True)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id} ({self.status})"

@@ -1,0 +1,69 @@
+"""Writes for billing. Import from here: `from apps.billing import services`."""
+
+from apps.billing.services.pricing import (
+    DEFAULT_PLAN,
+    DEFAULT_RATE_LINES,
+    rate_card_install_default,
+    rate_card_version_create,
+    rate_version_in_force,
+    rate_version_is_used,
+    rate_version_start_check,
+    usage_estimate,
+    usage_record,
+)
+from apps.billing.services.reserve import (
+    hold_capture,
+    hold_expire_due,
+    hold_place,
+    hold_void,
+    reserve_account_ensure,
+    reserve_adjust,
+    reserve_credit,
+    reserve_deduct,
+    reserve_policy_set,
+    reserve_settings_update,
+)
+from apps.billing.services.setup import billing_defaults_install
+from apps.billing.services.topups import (
+    auto_topup_charge,
+    auto_topup_maybe_start,
+    portal_session_start,
+    simulated_checkout_complete,
+    simulated_checkout_get,
+    topup_amount_check,
+    topup_checkout_start,
+    topup_mode,
+)
+from apps.billing.services.webhooks import webhook_event_process
+
+__all__ = [
+    "DEFAULT_PLAN",
+    "DEFAULT_RATE_LINES",
+    "auto_topup_charge",
+    "auto_topup_maybe_start",
+    "billing_defaults_install",
+    "hold_capture",
+    "hold_expire_due",
+    "hold_place",
+    "hold_void",
+    "portal_session_start",
+    "rate_card_install_default",
+    "rate_card_version_create",
+    "rate_version_in_force",
+    "rate_version_is_used",
+    "rate_version_start_check",
+    "reserve_account_ensure",
+    "reserve_adjust",
+    "reserve_credit",
+    "reserve_deduct",
+    "reserve_policy_set",
+    "reserve_settings_update",
+    "simulated_checkout_complete",
+    "simulated_checkout_get",
+    "topup_amount_check",
+    "topup_checkout_start",
+    "topup_mode",
+    "usage_estimate",
+    "usage_record",
+    "webhook_event_process",
+]

@@ -1,0 +1,268 @@
+"""Rate cards and usage: price an event with the version in force at its time, then charge the reserve."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.accounts.models import Tenant
+from apps.billing.errors import IdempotencyConflict
+from apps.billing.models import Meter, RateCard, RateCardVersion, RateLineItem, UsageEvent, UsageLine
+from apps.billing.services.reserve import (
+    _check_key,
+    hold_capture,
+    reserve_account_ensure,
+    reserve_deduct,
+)
+from apps.core.errors import ValidationFailed
+from apps.core.events import emit_event
+from apps.core.money import price_micros
+
+DEFAULT_PLAN = "standard"
+DEFAULT_VERSION_START = datetime(2024, 1, 1, tzinfo=UTC)
+
+# The default rate card that `bootstrap` installs: (meter, model, micros per unit).
+# Token prices are fractions of a micro: 0.15 micros per token is $0.15 per million tokens.
+# An empty model is the price for any model without its own line.
+DEFAULT_RATE_LINES: list[tuple[str, str, str]] = [
+    (Meter.LLM_PROMPT_TOKENS, "", "3"),
+    (Meter.LLM_COMPLETION_TOKENS, "", "15"),
+    (Meter.LLM_PROMPT_TOKENS, "gpt-4o-mini", "0.15"),
+    (Meter.LLM_COMPLETION_TOKENS, "gpt-4o-mini", "0.6"),
+    (Meter.LLM_PROMPT_TOKENS, "builtin", "0"),
+    (Meter.LLM_COMPLETION_TOKENS, "builtin", "0"),
+    (Meter.LLM_CALL, "", "100"),
+    (Meter.STORAGE_GB_MONTH, "", "25000"),
+    (Meter.REPORT_EXPORT, "", "10000"),
+]
+
+QUANTITY_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    meter: str
+    quantity: Decimal
+    unit_price_micros: Decimal
+    cost_micros: int
+
+
+@transaction.atomic
+def rate_card_install_default() -> tuple[RateCard, bool]:
+    """Install the standard rate card with its first version. Running it again changes nothing."""
+    card, _ = RateCard.objects.get_or_create(plan=DEFAULT_PLAN, defaults={"name": "Standard"})
+    if card.versions.exists():
+        return card, False
+    version = RateCardVersion.objects.create(
+        rate_card=card, effective_from=DEFAULT_VERSION_START, note="Default prices installed by bootstrap"
+    )
+    RateLineItem.objects.bulk_create(
+        RateLineItem(version=version, meter=meter, model=model, unit_price_micros=Decimal(price))
+        for meter, model, price in DEFAULT_RATE_LINES
+    )
+    emit_event("billing.rate_card.installed", plan=card.plan, version_id=version.pk)
+    return card, True
+
+
+def rate_version_is_used(*, version: RateCardVersion) -> bool:
+    return UsageEvent.objects.filter(rate_version=version).exists()
+
+
+def rate_version_start_check(*, rate_card: RateCard, effective_from: datetime, version_id: int | None = None):
+    """A new or edited version may only start after every event already priced with this card.
+
+    Versions are ordered by start, so they never overlap; starting after the last priced event means a
+    supersession never changes which prices applied to usage already charged.
+    """
+    if timezone.is_naive(effective_from):
+        raise ValidationFailed("Give the start time with a time zone.", field="effective_from")
+    last_priced = UsageEvent.objects.filter(rate_version__rate_card=rate_card).aggregate(
+        last=Max("occurred_at")
+    )["last"]
+    if last_priced is not None and effective_from <= last_priced:
+        raise ValidationFailed(
+            f"Usage up to {last_priced:%Y-%m-%d %H:%M:%S} UTC is already priced with this card; "
+            "a new version must start after it.",
+            field="effective_from",
+        )
+    clash = RateCardVersion.objects.filter(rate_card=rate_card, effective_from=effective_from)
+    if version_id is not None:
+        clash = clash.exclude(pk=version_id)
+    if clash.exists():
+        raise ValidationFailed(
+            "Another version of this card starts at that exact time.", field="effective_from"
+        )
+
+
+@transaction.atomic
+def rate_card_version_create(
+    *,
+    rate_card: RateCard,
+    effective_from: datetime,
+    lines: list[tuple[str, str, Decimal | str]],
+    note: str = "",
+) -> RateCardVersion:
+    """Supersede the current prices from `effective_from` on."""
+    rate_version_start_check(rate_card=rate_card, effective_from=effective_from)
+    if not lines:
+        raise ValidationFailed("A version needs at least one price.", field="lines")
+    version = RateCardVersion.objects.create(
+        rate_card=rate_card, effective_from=effective_from, note=note[:200]
+    )
+    for meter, model, price in lines:
+        if meter not in Meter.values:
+            raise ValidationFailed(f"Unknown meter {meter!r}.", field="lines")
+        RateLineItem.objects.create(
+            version=version, meter=meter, model=model, unit_price_micros=Decimal(price)
+        )
+    emit_event("billing.rate_card.superseded", plan=rate_card.plan, version_id=version.pk)
+    return version
+
+
+def rate_version_in_force(*, plan: str, at: datetime) -> RateCardVersion:
+    version = (
+        RateCardVersion.objects.filter(rate_card__plan=plan, effective_from__lte=at)
+        .order_by("-effective_from")
+        .prefetch_related("line_items")
+        .first()
+    )
+    if version is None and plan != DEFAULT_PLAN:
+        return rate_version_in_force(plan=DEFAULT_PLAN, at=at)
+    if version is None:
+        raise ValidationFailed(f"No prices are in force on {at:%Y-%m-%d}; staff must install a rate card.")
+    return version
+
+
+def _quantity(meter: str, value) -> Decimal:
+    if meter not in Meter.values:
+        raise ValidationFailed(f"Unknown meter {meter!r}.", field="quantities")
+    if isinstance(value, float | bool):
+        raise ValidationFailed(
+            "Quantities are integers or decimal strings, never floats.", field="quantities"
+        )
+    try:
+        quantity = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValidationFailed(f"{value!r} is not a quantity.", field="quantities") from exc
+    if not quantity.is_finite() or quantity < 0 or quantity.quantize(QUANTITY_PLACES) != quantity:
+        raise ValidationFailed("Quantities are non-negative with at most six decimals.", field="quantities")
+    return quantity
+
+
+def price_lines(*, version: RateCardVersion, model: str, quantities: dict) -> list[PricedLine]:
+    """Price each meter with the model's own line, else the card's any-model line. Rounded once per line."""
+    if not quantities:
+        raise ValidationFailed("Usage needs at least one meter.", field="quantities")
+    prices = {(item.meter, item.model): item.unit_price_micros for item in version.line_items.all()}
+    priced = []
+    for meter, value in sorted(quantities.items()):
+        quantity = _quantity(meter, value)
+        unit_price = prices.get((meter, model), prices.get((meter, "")))
+        if unit_price is None:
+            raise ValidationFailed(
+                f"The rate card has no price for {meter} on model {model or 'any'}.", field="quantities"
+            )
+        cost = price_micros(quantity=quantity, unit_price_micros=unit_price)
+        priced.append(PricedLine(meter, quantity, unit_price, cost))
+    return priced
+
+
+def usage_estimate(*, tenant: Tenant, quantities: dict, model: str = "", at: datetime | None = None) -> int:
+    """The most an operation can cost (for a hold), given the largest quantities it may use."""
+    account = reserve_account_ensure(tenant=tenant)
+    version = rate_version_in_force(plan=account.plan, at=at or timezone.now())
+    return sum(line.cost_micros for line in price_lines(version=version, model=model, quantities=quantities))
+
+
+@transaction.atomic
+def usage_record(
+    *,
+    tenant: Tenant,
+    quantities: dict,
+    idempotency_key: str,
+    model: str = "",
+    occurred_at: datetime | None = None,
+    hold_id: int | None = None,
+    duration_ms: int = 0,
+    job_reference: str = "",
+) -> UsageEvent:
+    """Record usage, price it with the version in force at `occurred_at`, and charge it in one transaction.
+
+    With a hold, the cost is captured from it (the unused part released); anything above the hold is
+    deducted under the account's policy. Without one, the cost is deducted. Same key, same usage: the
+    first event is returned; same key with other quantities is a conflict.
+    """
+    key = _check_key(idempotency_key)
+    occurred_at = occurred_at or timezone.now()
+    if timezone.is_naive(occurred_at):
+        raise ValidationFailed("Give the usage time with a time zone.", field="occurred_at")
+    if duration_ms < 0:
+        raise ValidationFailed("A duration cannot be negative.", field="duration_ms")
+    account = reserve_account_ensure(tenant=tenant)
+    version = rate_version_in_force(plan=account.plan, at=occurred_at)
+    lines = price_lines(version=version, model=model, quantities=quantities)
+    cost = sum(line.cost_micros for line in lines)
+
+    try:
+        with transaction.atomic():
+            event = UsageEvent.objects.create(
+                tenant=tenant,
+                model=model[:100],
+                occurred_at=occurred_at,
+                duration_ms=duration_ms,
+                job_reference=job_reference[:200],
+                idempotency_key=key,
+                cost_micros=cost,
+                rate_version=version,
+                hold_id=hold_id,
+            )
+    except IntegrityError:
+        existing = UsageEvent.objects.get(tenant=tenant, idempotency_key=key)
+        if existing.cost_micros != cost or existing.hold_id != hold_id:
+            raise IdempotencyConflict(
+                "This usage was already recorded with different quantities.",
+                extra={"idempotency_key": key, "recorded_micros": existing.cost_micros},
+            ) from None
+        return existing
+    UsageLine.objects.bulk_create(
+        UsageLine(
+            event=event,
+            tenant=tenant,
+            meter=line.meter,
+            quantity=line.quantity,
+            unit_price_micros=line.unit_price_micros,
+            cost_micros=line.cost_micros,
+        )
+        for line in lines
+    )
+    memo = f"{model + ' ' if model else ''}{', '.join(line.meter for line in lines)}"[:300]
+    if hold_id is not None:
+        from apps.billing.models import Hold
+
+        held = Hold.objects.filter(pk=hold_id, tenant=tenant).values_list("amount_micros", flat=True).first()
+        if held is None:
+            raise ValidationFailed("No such hold in this workspace.", field="hold")
+        captured = min(cost, held)
+        hold_capture(
+            tenant=tenant, hold_id=hold_id, amount_micros=captured, usage_event_id=event.pk, memo=memo
+        )
+        if cost > captured:
+            reserve_deduct(
+                tenant=tenant,
+                amount_micros=cost - captured,
+                idempotency_key=f"usage:{event.pk}:above-hold",
+                usage_event_id=event.pk,
+                memo=f"{memo} (above the hold)",
+            )
+    elif cost > 0:
+        reserve_deduct(
+            tenant=tenant,
+            amount_micros=cost,
+            idempotency_key=f"usage:{event.pk}",
+            usage_event_id=event.pk,
+            memo=memo,
+        )
+    return event

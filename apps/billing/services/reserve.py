@@ -1,0 +1,472 @@
+"""Writes to the reserve: credits, deductions, holds and staff adjustments.
+
+Every balance change runs in one transaction that first locks the account row (`select_for_update`),
+so concurrent changes to one account queue up instead of losing updates. Each operation carries an
+idempotency key, unique per account in the database: repeating it with the same amount returns the first
+result; with another amount it raises IdempotencyConflict (TigerBeetle's "exists" / "exists with
+different amount").
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.accounts.models import Tenant
+from apps.billing.errors import IdempotencyConflict, InsufficientFunds
+from apps.billing.models import Hold, LedgerEntry, ReserveAccount
+from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.events import emit_event
+from apps.core.money import cents_to_micros, format_micros
+
+DEFAULT_HOLD_TTL = timedelta(minutes=30)
+MAX_HOLD_TTL = timedelta(days=1)
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Debit:
+    """A request to take money, checked against the account's policy."""
+
+    amount_micros: int
+    reason: str
+
+
+def reserve_account_ensure(*, tenant: Tenant) -> ReserveAccount:
+    """The tenant's reserve account, created on first use (a race to create it ends in one row)."""
+    account = ReserveAccount.objects.filter(tenant=tenant).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return ReserveAccount.objects.create(tenant=tenant)
+    except IntegrityError:
+        return ReserveAccount.objects.get(tenant=tenant)
+
+
+def _lock(tenant: Tenant) -> ReserveAccount:
+    account = ReserveAccount.objects.select_for_update().filter(tenant=tenant).first()
+    if account is None:
+        reserve_account_ensure(tenant=tenant)
+        account = ReserveAccount.objects.select_for_update().get(tenant=tenant)
+    return account
+
+
+def _check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key:
+        raise ValidationFailed("An idempotency key is required.", field="idempotency_key")
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            f"Keep idempotency keys to {MAX_KEY_LENGTH} characters.", field="idempotency_key"
+        )
+    return key
+
+
+def _check_positive(amount_micros: int, field: str = "amount_micros") -> int:
+    if isinstance(amount_micros, bool) or not isinstance(amount_micros, int):
+        raise ValidationFailed("Amounts are whole numbers of micros.", field=field)
+    if amount_micros <= 0:
+        raise ValidationFailed("The amount must be more than zero.", field=field)
+    return amount_micros
+
+
+def _existing_entry(account: ReserveAccount, key: str, amount_micros: int) -> LedgerEntry | None:
+    entry = next(iter(LedgerEntry.objects.filter(account=account, idempotency_key=key).order_by()[:1]), None)
+    if entry is not None and entry.amount_micros != amount_micros:
+        raise IdempotencyConflict(
+            "This operation was already recorded with a different amount.",
+            extra={"idempotency_key": key, "recorded_micros": entry.amount_micros},
+        )
+    return entry
+
+
+def _enforce_policy(account: ReserveAccount, debit: Debit) -> None:
+    """Under `block` available never goes below zero; `limited` stops at -credit limit; `warn` flags it."""
+    available_after = account.available_micros - debit.amount_micros
+    if available_after >= 0:
+        return
+    if account.policy == ReserveAccount.Policy.WARN:
+        emit_event(
+            "billing.reserve.negative",
+            tenant=account.tenant,
+            available_after_micros=available_after,
+            reason=debit.reason,
+        )
+        return
+    floor = -account.credit_limit_micros if account.policy == ReserveAccount.Policy.LIMITED else 0
+    if available_after < floor:
+        raise InsufficientFunds(
+            f"Not enough in the reserve: {format_micros(debit.amount_micros, account.currency)} needed, "
+            f"{format_micros(account.available_micros - floor, account.currency)} available. "
+            "Top up to continue.",
+            extra={"needed_micros": debit.amount_micros, "available_micros": account.available_micros},
+        )
+
+
+def _insert_unless_key_exists(entry: LedgerEntry) -> int | None:
+    """INSERT ... ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id: the id, or None if the
+    key was already used. One statement decides, so a repeated key can never race past a check."""
+    meta = LedgerEntry._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [field.get_db_prep_save(field.pre_save(entry, add=True), connection) for field in fields]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names from model meta
+        f"ON CONFLICT ({quote('account_id')}, {quote('idempotency_key')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _append_once(
+    account: ReserveAccount, *, kind: str, amount_micros: int, key: str, **source
+) -> tuple[LedgerEntry, bool]:
+    """Append an entry for `key` unless it exists: (entry, created). The caller holds the row lock.
+
+    A repeated key returns the first entry (IdempotencyConflict if its amount differs) and moves nothing.
+    """
+    balance_after = account.balance_micros + amount_micros
+    entry = LedgerEntry(
+        tenant_id=account.tenant_id,
+        account=account,
+        kind=kind,
+        amount_micros=amount_micros,
+        balance_after_micros=balance_after,
+        idempotency_key=key,
+        **source,
+    )
+    entry.pk = _insert_unless_key_exists(entry)
+    if entry.pk is None:
+        return _existing_entry(account, key, amount_micros), False
+    entry._state.adding = False
+    account.balance_micros = balance_after
+    account.save(update_fields=["balance_micros", "updated_at"])
+    return entry, True
+
+
+def _append(account: ReserveAccount, *, kind: str, amount_micros: int, key: str, **source) -> LedgerEntry:
+    """Append one entry and move the balance; the caller holds the row lock."""
+    account.balance_micros += amount_micros
+    account.save(update_fields=["balance_micros", "held_micros", "updated_at"])
+    return LedgerEntry.objects.create(
+        tenant_id=account.tenant_id,
+        account=account,
+        kind=kind,
+        amount_micros=amount_micros,
+        balance_after_micros=account.balance_micros,
+        idempotency_key=key,
+        **source,
+    )
+
+
+def _after_debit(account: ReserveAccount) -> None:
+    from apps.billing.services.topups import auto_topup_maybe_start
+
+    auto_topup_maybe_start(account=account)
+
+
+@transaction.atomic
+def reserve_credit(
+    *,
+    tenant: Tenant,
+    amount_micros: int,
+    idempotency_key: str,
+    kind: str = LedgerEntry.Kind.TOPUP,
+    stripe_object_id: str = "",
+    memo: str = "",
+) -> LedgerEntry:
+    """Add money (a top-up). The same key credits once, however often it is repeated."""
+    key = _check_key(idempotency_key)
+    _check_positive(amount_micros)
+    account = _lock(tenant)
+    entry, created = _append_once(
+        account, kind=kind, amount_micros=amount_micros, key=key, stripe_object_id=stripe_object_id, memo=memo
+    )
+    if created:
+        emit_event("billing.reserve.credited", tenant=tenant, entry_id=entry.pk, amount_micros=amount_micros)
+    return entry
+
+
+@transaction.atomic
+def reserve_deduct(
+    *,
+    tenant: Tenant,
+    amount_micros: int,
+    idempotency_key: str,
+    kind: str = LedgerEntry.Kind.USAGE,
+    usage_event_id: int | None = None,
+    memo: str = "",
+) -> LedgerEntry:
+    """Take money for usage, within the account's low-balance policy."""
+    key = _check_key(idempotency_key)
+    _check_positive(amount_micros)
+    account = _lock(tenant)
+    try:
+        _enforce_policy(account, Debit(amount_micros, memo or kind))
+    except InsufficientFunds:
+        # A repeat of a deduction that already went through returns it, even if the money has run out since.
+        existing = _existing_entry(account, key, -amount_micros)
+        if existing is None:
+            raise
+        return existing
+    entry, created = _append_once(
+        account, kind=kind, amount_micros=-amount_micros, key=key, usage_event_id=usage_event_id, memo=memo
+    )
+    if created:
+        _after_debit(account)
+    return entry
+
+
+def _expire_due_holds(account: ReserveAccount, now: datetime) -> int:
+    due = list(account.holds.filter(status=Hold.Status.PENDING, expires_at__lte=now))
+    for hold in due:
+        hold.status = Hold.Status.EXPIRED
+        hold.settled_at = now
+        hold.save(update_fields=["status", "settled_at"])
+        account.held_micros -= hold.amount_micros
+    if due:
+        account.save(update_fields=["held_micros", "updated_at"])
+    return len(due)
+
+
+@transaction.atomic
+def hold_place(
+    *,
+    tenant: Tenant,
+    amount_micros: int,
+    idempotency_key: str,
+    ttl: timedelta = DEFAULT_HOLD_TTL,
+    memo: str = "",
+) -> Hold:
+    """Reserve money for an operation whose final cost is not known yet (two-phase, like TigerBeetle)."""
+    key = _check_key(idempotency_key)
+    _check_positive(amount_micros)
+    if not timedelta(0) < ttl <= MAX_HOLD_TTL:
+        raise ValidationFailed("A hold lasts between a moment and one day.", field="ttl")
+    account = _lock(tenant)
+    existing = Hold.objects.filter(account=account, idempotency_key=key).first()
+    if existing is not None:
+        if existing.amount_micros != amount_micros:
+            raise IdempotencyConflict(
+                "This hold was already placed with a different amount.",
+                extra={"idempotency_key": key, "recorded_micros": existing.amount_micros},
+            )
+        return existing
+    now = timezone.now()
+    _expire_due_holds(account, now)
+    _enforce_policy(account, Debit(amount_micros, memo or "hold"))
+    hold = Hold.objects.create(
+        tenant=tenant,
+        account=account,
+        amount_micros=amount_micros,
+        idempotency_key=key,
+        memo=memo[:300],
+        expires_at=now + ttl,
+        created_at=now,
+    )
+    account.held_micros += amount_micros
+    account.save(update_fields=["held_micros", "updated_at"])
+    _after_debit(account)
+    return hold
+
+
+def _lock_hold(tenant: Tenant, hold_id: int) -> tuple[ReserveAccount, Hold]:
+    # Fixed lock order everywhere (pgledger): the account first, then the hold.
+    account = _lock(tenant)
+    try:
+        hold = Hold.objects.select_for_update().get(pk=hold_id, account=account)
+    except Hold.DoesNotExist as exc:
+        raise ValidationFailed("No such hold in this workspace.", field="hold") from exc
+    return account, hold
+
+
+def _settle(account: ReserveAccount, hold: Hold, status: str, captured_micros: int = 0) -> None:
+    hold.status = status
+    hold.captured_micros = captured_micros
+    hold.settled_at = timezone.now()
+    hold.save(update_fields=["status", "captured_micros", "settled_at"])
+    account.held_micros -= hold.amount_micros
+
+
+@transaction.atomic
+def hold_capture(
+    *, tenant: Tenant, hold_id: int, amount_micros: int, usage_event_id: int | None = None, memo: str = ""
+) -> LedgerEntry | None:
+    """Post the actual cost of a held operation (at most the held amount) and release the rest.
+
+    Capturing zero releases the hold without a ledger entry. Capturing again with the same amount
+    returns the first result.
+    """
+    if isinstance(amount_micros, bool) or not isinstance(amount_micros, int) or amount_micros < 0:
+        raise ValidationFailed("The captured amount is a whole, non-negative number of micros.")
+    account, hold = _lock_hold(tenant, hold_id)
+    key = f"hold:{hold.pk}:capture"
+    if hold.status == Hold.Status.CAPTURED:
+        if hold.captured_micros != amount_micros:
+            raise IdempotencyConflict(
+                "This hold was already captured with a different amount.",
+                extra={"captured_micros": hold.captured_micros},
+            )
+        return LedgerEntry.objects.filter(account=account, idempotency_key=key).first()
+    if hold.status != Hold.Status.PENDING:
+        raise IdempotencyConflict(f"This hold is {hold.get_status_display().lower()} and cannot be captured.")
+    if amount_micros > hold.amount_micros:
+        raise ValidationFailed(
+            "The captured amount is more than was held.",
+            extra={"held_micros": hold.amount_micros, "requested_micros": amount_micros},
+        )
+    _settle(account, hold, Hold.Status.CAPTURED, amount_micros)
+    if amount_micros == 0:
+        account.save(update_fields=["held_micros", "updated_at"])
+        return None
+    return _append(
+        account,
+        kind=LedgerEntry.Kind.HOLD_CAPTURE,
+        amount_micros=-amount_micros,
+        key=key,
+        hold=hold,
+        usage_event_id=usage_event_id,
+        memo=memo or hold.memo,
+    )
+
+
+@transaction.atomic
+def hold_void(*, tenant: Tenant, hold_id: int) -> Hold:
+    """Release a pending hold without spending anything. Voiding twice is harmless."""
+    account, hold = _lock_hold(tenant, hold_id)
+    if hold.status in (Hold.Status.VOIDED, Hold.Status.EXPIRED):
+        return hold
+    if hold.status == Hold.Status.CAPTURED:
+        raise IdempotencyConflict("This hold was already captured and cannot be voided.")
+    _settle(account, hold, Hold.Status.VOIDED)
+    account.save(update_fields=["held_micros", "updated_at"])
+    return hold
+
+
+def hold_expire_due(*, now: datetime | None = None) -> int:
+    """Expire pending holds past their time, one account transaction at a time. Safe to run twice."""
+    now = now or timezone.now()
+    tenant_ids = (
+        Hold.objects.filter(status=Hold.Status.PENDING, expires_at__lte=now)
+        .values_list("tenant_id", flat=True)
+        .distinct()
+    )
+    expired = 0
+    for tenant in Tenant.objects.filter(pk__in=list(tenant_ids)):
+        with transaction.atomic():
+            expired += _expire_due_holds(_lock(tenant), now)
+    return expired
+
+
+@transaction.atomic
+def reserve_adjust(
+    *, tenant: Tenant, amount_micros: int, reason: str, actor, idempotency_key: str
+) -> LedgerEntry:
+    """A staff correction, positive or negative, with a reason, written to the audit log."""
+    if actor is None or not (actor.is_authenticated and actor.is_staff and actor.is_active):
+        raise PermissionDenied("Only staff can adjust a reserve.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why: a reason is required for every adjustment.", field="reason")
+    if len(reason) > 300:
+        raise ValidationFailed("Keep the reason to 300 characters.", field="reason")
+    if isinstance(amount_micros, bool) or not isinstance(amount_micros, int) or amount_micros == 0:
+        raise ValidationFailed("Enter an amount other than zero.", field="amount")
+    key = _check_key(idempotency_key)
+    account = _lock(tenant)
+    existing = _existing_entry(account, key, amount_micros)
+    if existing is not None:
+        return existing
+    if amount_micros < 0:
+        _enforce_policy(account, Debit(-amount_micros, f"adjustment: {reason}"))
+    entry = _append(
+        account,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        amount_micros=amount_micros,
+        key=key,
+        staff_user=actor,
+        memo=reason,
+    )
+    emit_event(
+        "billing.reserve.adjusted",
+        tenant=tenant,
+        actor=actor,
+        entry_id=entry.pk,
+        amount_micros=amount_micros,
+        reason=reason,
+        balance_after_micros=entry.balance_after_micros,
+    )
+    return entry
+
+
+@transaction.atomic
+def reserve_settings_update(
+    *,
+    tenant: Tenant,
+    actor,
+    auto_topup_enabled: bool,
+    auto_topup_amount_cents: int,
+    auto_topup_threshold_micros: int,
+    low_balance_threshold_micros: int,
+) -> ReserveAccount:
+    low, high = settings.BILLING_TOPUP_MIN_CENTS, settings.BILLING_TOPUP_MAX_CENTS
+    if not low <= auto_topup_amount_cents <= high:
+        raise ValidationFailed(
+            f"The automatic top-up must be between {format_micros(cents_to_micros(low))} "
+            f"and {format_micros(cents_to_micros(high))}.",
+            field="auto_topup_amount",
+        )
+    if auto_topup_threshold_micros < 0 or low_balance_threshold_micros < 0:
+        raise ValidationFailed("Thresholds cannot be negative.", field="auto_topup_threshold")
+    account = _lock(tenant)
+    if auto_topup_enabled and not account.stripe_payment_method_id:
+        raise ValidationFailed(
+            "Automatic top-up needs a saved card: make one top-up through Checkout first.",
+            field="auto_topup_enabled",
+        )
+    account.auto_topup_enabled = auto_topup_enabled
+    account.auto_topup_amount_cents = auto_topup_amount_cents
+    account.auto_topup_threshold_micros = auto_topup_threshold_micros
+    account.low_balance_threshold_micros = low_balance_threshold_micros
+    if auto_topup_enabled:
+        account.auto_topup_failure_reason = ""
+        account.auto_topup_failed_at = None
+    account.save()
+    emit_event(
+        "billing.settings.updated",
+        tenant=tenant,
+        actor=actor,
+        auto_topup_enabled=auto_topup_enabled,
+        auto_topup_amount_cents=auto_topup_amount_cents,
+        auto_topup_threshold_micros=auto_topup_threshold_micros,
+        low_balance_threshold_micros=low_balance_threshold_micros,
+    )
+    if auto_topup_enabled:
+        _after_debit(account)
+    return account
+
+
+@transaction.atomic
+def reserve_policy_set(*, tenant: Tenant, actor, policy: str, credit_limit_micros: int = 0) -> ReserveAccount:
+    """Staff choose how a workspace may go below zero."""
+    if actor is None or not actor.is_staff:
+        raise PermissionDenied("Only staff can change the low-balance policy.")
+    if policy not in ReserveAccount.Policy.values:
+        raise ValidationFailed("Choose block, warn or limited.", field="policy")
+    if credit_limit_micros < 0:
+        raise ValidationFailed("The credit limit cannot be negative.", field="credit_limit")
+    account = _lock(tenant)
+    account.policy = policy
+    account.credit_limit_micros = credit_limit_micros if policy == ReserveAccount.Policy.LIMITED else 0
+    account.save(update_fields=["policy", "credit_limit_micros", "updated_at"])
+    emit_event(
+        "billing.policy.changed", tenant=tenant, actor=actor, policy=policy, credit_limit=credit_limit_micros
+    )
+    return account

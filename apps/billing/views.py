@@ -1,0 +1,213 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.billing import selectors, services
+from apps.billing.exports import ledger_csv_lines
+from apps.billing.forms import AdjustmentForm, AutoTopUpForm, LedgerFilterForm, TopUpForm
+from apps.billing.models import StripeEvent
+from apps.core.decorators import staff_required
+from apps.core.errors import ApplicationError, NotFound
+from apps.core.money import cents_to_micros, format_micros, micros_to_decimal_string
+
+LEDGER_PER_PAGE = 25
+USAGE_DAYS = 30
+STAFF_USAGE_DAYS = 30
+
+
+def _require_tenant(request):
+    if request.tenant is None:
+        raise Http404("You are not in a workspace.")
+    return request.tenant
+
+
+def _auto_topup_form(account) -> AutoTopUpForm:
+    return AutoTopUpForm(
+        initial={
+            "auto_topup_enabled": account.auto_topup_enabled,
+            "auto_topup_amount": micros_to_decimal_string(
+                cents_to_micros(account.auto_topup_amount_cents), 2
+            ),
+            "auto_topup_threshold": micros_to_decimal_string(account.auto_topup_threshold_micros, 2),
+            "low_balance_threshold": micros_to_decimal_string(account.low_balance_threshold_micros, 2),
+        }
+    )
+
+
+def _billing_page(request, *, topup_form=None, auto_form=None, status=200):
+    tenant = _require_tenant(request)
+    account = selectors.reserve_account_for(tenant=tenant)
+    filter_form = LedgerFilterForm(request.GET or None)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    entries = selectors.ledger_list(
+        tenant=tenant, kind=filters.get("kind", ""), since=filters.get("since"), until=filters.get("until")
+    )
+    page_obj = Paginator(entries, LEDGER_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    since = timezone.localdate() - timedelta(days=USAGE_DAYS - 1)
+    topup_result = request.GET.get("topup")
+    context = {
+        "account": account,
+        "mode": services.topup_mode(),
+        "presets": [cents // 100 for cents in settings.BILLING_TOPUP_PRESETS_CENTS],
+        "topup_form": topup_form or TopUpForm(),
+        "auto_form": auto_form or _auto_topup_form(account),
+        "filter_form": filter_form,
+        "page_obj": page_obj,
+        "filter_query": query.urlencode(),
+        "usage_rows": selectors.usage_by_meter_and_day(tenant=tenant, since=since),
+        "usage_days": USAGE_DAYS,
+        "recent_topups": selectors.topup_recent(tenant=tenant),
+        "topup_result": topup_result if topup_result in ("success", "cancelled") else "",
+    }
+    return render(request, "billing/home.html", context, status=status)
+
+
+@require_GET
+def billing_home(request):
+    return _billing_page(request)
+
+
+@require_POST
+def topup_start(request):
+    tenant = _require_tenant(request)
+    form = TopUpForm(request.POST)
+    if form.is_valid():
+        try:
+            topup = services.topup_checkout_start(
+                tenant=tenant,
+                actor=request.user,
+                amount_cents=form.amount_cents(),
+                return_url=request.build_absolute_uri(reverse("billing_home")),
+            )
+        except ApplicationError as exc:
+            form.add_error("amount" if exc.field == "amount" else None, exc.message)
+        else:
+            return redirect(topup.checkout_url)
+    return _billing_page(request, topup_form=form, status=400)
+
+
+@require_POST
+def portal_start(request):
+    tenant = _require_tenant(request)
+    try:
+        url = services.portal_session_start(
+            tenant=tenant, return_url=request.build_absolute_uri(reverse("billing_home"))
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing_home")
+    return redirect(url)
+
+
+@require_POST
+def auto_topup_update(request):
+    tenant = _require_tenant(request)
+    form = AutoTopUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reserve_settings_update(tenant=tenant, actor=request.user, **form.service_kwargs())
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Top-up settings saved.")
+            return redirect("billing_home")
+    return _billing_page(request, auto_form=form, status=400)
+
+
+@require_GET
+def balance_badge(request):
+    """The top bar's balance, polled by htmx so it stays current."""
+    account = selectors.reserve_account_for(tenant=request.tenant)
+    return render(request, "billing/partials/_balance_badge.html", {"account": account})
+
+
+@require_http_methods(["GET", "POST"])
+def simulated_checkout(request, session_id: str):
+    tenant = _require_tenant(request)
+    try:
+        topup = services.simulated_checkout_get(tenant=tenant, session_id=session_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if services.topup_mode() != "simulated":
+        raise Http404("The simulated checkout only exists in development without a Stripe key.")
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            messages.info(request, "Simulated checkout cancelled; nothing was charged.")
+            return redirect("billing_home")
+        try:
+            outcome = services.simulated_checkout_complete(tenant=tenant, session_id=session_id)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("billing_simulated_checkout", session_id=session_id)
+        if outcome == "duplicate":
+            messages.info(request, "This simulated checkout was already paid; it was credited once.")
+        else:
+            amount = format_micros(cents_to_micros(topup.amount_cents))
+            messages.success(request, f"Simulated payment of {amount} added to your reserve.")
+        return redirect("billing_home")
+    return render(request, "billing/simulated_checkout.html", {"topup": topup})
+
+
+@staff_required
+@require_GET
+def staff_billing(request):
+    return _staff_page(request, adjust_form=AdjustmentForm())
+
+
+def _staff_page(request, *, adjust_form, status=200):
+    since = timezone.now() - timedelta(days=STAFF_USAGE_DAYS)
+    context = {
+        "summary": selectors.staff_reserve_summary(),
+        "attention": selectors.staff_accounts_needing_attention(),
+        "usage_costs": selectors.staff_usage_cost_by_tenant_and_model(since=since),
+        "usage_days": STAFF_USAGE_DAYS,
+        "failed_events": selectors.staff_stripe_events_failed(),
+        "adjust_form": adjust_form,
+        "failed_status": StripeEvent.Status.FAILED,
+    }
+    return render(request, "billing/staff/overview.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def staff_adjust(request):
+    form = AdjustmentForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = services.reserve_adjust(
+                tenant=form.cleaned_data["tenant"],
+                amount_micros=form.amount_micros(),
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Adjustment recorded for {form.cleaned_data['tenant'].name} (ledger entry {entry.pk}).",
+            )
+            return redirect("billing_staff")
+    return _staff_page(request, adjust_form=form, status=400)
+
+
+@staff_required
+@require_GET
+def staff_ledger_csv(request):
+    filter_form = LedgerFilterForm(request.GET or None)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    rows = selectors.ledger_export_rows(since=filters.get("since"), until=filters.get("until"))
+    response = StreamingHttpResponse(ledger_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="afterresume-ledger-{stamp}.csv"'
+    return response

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from apps.core import views
+
+urlpatterns = [
+    path("<int:pk>/", views.job_detail, name="job_detail"),
+    path("<int:pk>/download/", views.job_download, name="job_download"),
+]

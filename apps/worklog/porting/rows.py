@@ -1,0 +1,441 @@
+"""Imported entries: checking one row of input, and writing checked rows to a workspace in one go.
+
+Every import format (CSV, jrnl JSON, the AfterResume ZIP) turns its input into plain dicts of the same
+field names, checks each with `entry_row_parse` (collecting every problem with its row number, nothing
+written), and writes the result with `entries_write`, which the caller runs inside one transaction.
+"""
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from apps.worklog.models import Employer, Entry, Evidence, Project, Skill, Tag
+from apps.worklog.services import BODY_MAX, EARLIEST_DATE, FUTURE_SLACK, IMPACT_MAX, tag_normalise
+from apps.worklog.skills import MAX_SKILL_LENGTH, skill_normalise
+
+TITLE_MAX = 200
+EMPLOYER_MAX = 120
+PROJECT_MAX = 120
+TAG_MAX = 50
+METRIC_UNIT_MAX = 30
+NAMES_PER_ENTRY_MAX = 30
+EVIDENCE_TITLE_MAX = 200
+EVIDENCE_NAME_MAX = 255
+EVIDENCE_URL_MAX = 2000
+CONTENT_TYPE_MAX = 100
+METRIC_DIGITS = 14  # DecimalField(max_digits=18, decimal_places=4): 14 digits before the point
+
+TRUE_WORDS = {"true", "yes", "y", "1"}
+FALSE_WORDS = {"false", "no", "n", "0", ""}
+BATCH_SIZE = 500
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class EvidenceRow:
+    kind: str
+    title: str = ""
+    url: str = ""
+    original_name: str = ""
+    content_type: str = ""
+    size_bytes: int = 0
+    path: str = ""  # the file inside the archive, for kind "file"
+    stored_name: str = ""  # set once the file has been copied to storage
+
+
+@dataclass
+class EntryRow:
+    row: int
+    occurred_on: date
+    title: str
+    body: str = ""
+    impact: str = ""
+    employer: str = ""
+    project: str = ""
+    skills: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    metric_value: Decimal | None = None
+    metric_unit: str = ""
+    metric_before: Decimal | None = None
+    metric_after: Decimal | None = None
+    confidential: bool = False
+    outcome_pending: bool = False
+    follow_up_on: date | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    evidence: list[EvidenceRow] = field(default_factory=list)
+
+
+@dataclass
+class Reference:
+    """Names to create even when no entry uses them (a workspace export carries its whole vocabulary)."""
+
+    employers: list[str] = field(default_factory=list)
+    projects: list[tuple[str, str]] = field(default_factory=list)  # (project, employer or "")
+    skills: list[tuple[str, str]] = field(default_factory=list)  # (name, key or "" to normalise the name)
+    tags: list[str] = field(default_factory=list)
+
+
+def clean_name(value: str) -> str:
+    return _SPACES.sub(" ", value).strip()
+
+
+def clean_tag(value: str) -> str:
+    # Tags are kept as entry services keep them; jrnl's "@launch" is the tag "launch" too.
+    return tag_normalise(clean_name(value).lstrip("@"))
+
+
+class RowReader:
+    """Reads typed values out of one raw row, recording a message per problem instead of stopping."""
+
+    def __init__(self, row: int, raw: Mapping[str, Any]):
+        self.row = row
+        self.raw = raw
+        self.errors: list[RowError] = []
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(RowError(self.row, name, message))
+
+    def _value(self, name: str) -> Any:
+        value = self.raw.get(name)
+        return "" if value is None else value
+
+    def text(self, name: str, *, max_length: int, required: bool = False, label: str = "") -> str:
+        value = self._value(name)
+        if not isinstance(value, str):
+            self.error(name, f"{label or name} must be text.")
+            return ""
+        value = value.strip()
+        if required and not value:
+            self.error(name, f"{label or name} is missing; every entry needs one.")
+        elif len(value) > max_length:
+            self.error(
+                name, f"{label or name} is {len(value):,} characters long; the limit is {max_length:,}."
+            )
+        return value
+
+    def day(self, name: str, *, required: bool = False, label: str = "") -> date | None:
+        value = self._value(name)
+        value = value.strip() if isinstance(value, str) else value
+        if value in ("", None):
+            if required:
+                self.error(name, f"{label or name} is missing; use a date like 2024-03-31.")
+            return None
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                self.error(name, f"“{value}” is not a real date.")
+                return None
+            if day < EARLIEST_DATE or day > timezone.localdate() + FUTURE_SLACK:
+                self.error(name, f"{value} is before {EARLIEST_DATE.year} or more than a year from now.")
+                return None
+            return day
+        self.error(name, f"“{value}” is not a date in the form YYYY-MM-DD, such as 2024-03-31.")
+        return None
+
+    def boolean(self, name: str) -> bool:
+        value = self._value(name)
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word not in FALSE_WORDS:
+            self.error(
+                name, f"“{value}” is not true or false (also accepted: yes/no, 1/0, or empty for false)."
+            )
+        return False
+
+    def decimal(self, name: str) -> Decimal | None:
+        value = self._value(name)
+        text = str(value).strip().replace(",", "") if not isinstance(value, bool) else "?"
+        if text == "":
+            return None
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            self.error(name, f"“{value}” is not a number.")
+            return None
+        if not number.is_finite():
+            self.error(name, f"“{value}” is not a number.")
+            return None
+        if number.as_tuple().exponent < -4:
+            self.error(name, f"{value} has more than 4 decimal places.")
+            return None
+        if abs(number) >= Decimal(10) ** METRIC_DIGITS:
+            self.error(name, f"{value} is too large; numbers can have up to {METRIC_DIGITS} digits.")
+            return None
+        return number
+
+    def names(self, name: str, *, max_length: int, clean: Callable[[str], str] = clean_name) -> list[str]:
+        """A list given as a JSON list or as text separated by semicolons; blanks and repeats dropped."""
+        value = self._value(name)
+        if isinstance(value, str):
+            items = value.split(";")
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            items = value
+        else:
+            self.error(name, f"{name} must be a list of names separated by semicolons.")
+            return []
+        result: list[str] = []
+        seen: set[str] = set()
+        for item in items:
+            cleaned = clean(item)
+            if not cleaned or cleaned.lower() in seen:
+                continue
+            if len(cleaned) > max_length:
+                self.error(
+                    name, f"“{cleaned[:40]}…” is {len(cleaned)} characters; the limit is {max_length}."
+                )
+                continue
+            seen.add(cleaned.lower())
+            result.append(cleaned)
+        if len(result) > NAMES_PER_ENTRY_MAX:
+            self.error(name, f"{len(result)} {name} on one entry; the limit is {NAMES_PER_ENTRY_MAX}.")
+        return result
+
+    def moment(self, name: str) -> datetime | None:
+        value = self._value(name)
+        if value in ("", None):
+            return None
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            self.error(name, f"“{value}” is not a date and time with a time zone (ISO 8601).")
+            return None
+        return parsed
+
+
+def entry_row_parse(row: int, raw: Mapping[str, Any]) -> tuple[EntryRow | None, list[RowError]]:
+    """Check one raw row (field name -> value). Returns the entry to write, or None with the problems."""
+    read = RowReader(row, raw)
+    occurred_on = read.day("occurred_on", required=True, label="occurred_on (the date it happened)")
+    title = read.text("title", max_length=TITLE_MAX, required=True)
+    entry = EntryRow(
+        row=row,
+        occurred_on=occurred_on or date.min,
+        title=title,
+        body=read.text("body", max_length=BODY_MAX),
+        impact=read.text("impact", max_length=IMPACT_MAX),
+        employer=clean_name(read.text("employer", max_length=EMPLOYER_MAX)),
+        project=clean_name(read.text("project", max_length=PROJECT_MAX)),
+        skills=read.names("skills", max_length=MAX_SKILL_LENGTH),
+        tags=read.names("tags", max_length=TAG_MAX, clean=clean_tag),
+        metric_value=read.decimal("metric_value"),
+        metric_unit=read.text("metric_unit", max_length=METRIC_UNIT_MAX),
+        metric_before=read.decimal("metric_before"),
+        metric_after=read.decimal("metric_after"),
+        confidential=read.boolean("confidential"),
+        outcome_pending=read.boolean("outcome_pending"),
+        follow_up_on=read.day("follow_up_on"),
+        created_at=read.moment("created_at"),
+        updated_at=read.moment("updated_at"),
+    )
+    if entry.outcome_pending and entry.follow_up_on is None and not read.errors:
+        read.error("follow_up_on", "outcome_pending is true, so a follow_up_on date is needed (YYYY-MM-DD).")
+    for position, item in enumerate(raw.get("evidence") or [], start=1):
+        evidence = _evidence_parse(read, position, item)
+        if evidence is not None:
+            entry.evidence.append(evidence)
+    if read.errors:
+        return None, read.errors
+    return entry, []
+
+
+def _evidence_parse(read: RowReader, position: int, item: Any) -> EvidenceRow | None:
+    label = f"evidence {position}"
+    if not isinstance(item, dict):
+        read.error("evidence", f"{label} is not an object.")
+        return None
+    sub = RowReader(read.row, item)
+    kind = item.get("kind")
+    evidence = EvidenceRow(
+        kind=kind if isinstance(kind, str) else "",
+        title=sub.text("title", max_length=EVIDENCE_TITLE_MAX),
+        url=sub.text("url", max_length=EVIDENCE_URL_MAX),
+        original_name=sub.text("original_name", max_length=EVIDENCE_NAME_MAX),
+        content_type=sub.text("content_type", max_length=CONTENT_TYPE_MAX),
+        path=sub.text("path", max_length=1000),
+    )
+    if evidence.kind == Evidence.Kind.LINK:
+        try:
+            URLValidator(schemes=["http", "https"])(evidence.url)
+        except ValidationError:
+            sub.error("url", f"“{evidence.url[:80]}” is not a web address (http or https).")
+    elif evidence.kind == Evidence.Kind.FILE:
+        if not evidence.path and item.get("missing") is not True:
+            sub.error("path", "the file's path inside the archive is missing.")
+    else:
+        sub.error("kind", f"kind must be “file” or “link”, not “{kind}”.")
+    for problem in sub.errors:
+        read.error("evidence", f"{label}: {problem.field} — {problem.message}")
+    return None if sub.errors else evidence
+
+
+# ----------------------------------------------------------------------------------------------- writing
+
+
+class _Names:
+    """The workspace's employers, projects, skills and tags by identity, creating the missing ones."""
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+        self.employers = {e.name.lower(): e for e in Employer.objects.filter(tenant=tenant)}
+        self.projects = {p.name.lower(): p for p in Project.objects.filter(tenant=tenant)}
+        self.skills = {s.key: s for s in Skill.objects.filter(tenant=tenant)}
+        self.skill_names = {s.name.lower(): s for s in self.skills.values()}
+        self.tags = {t.name.lower(): t for t in Tag.objects.filter(tenant=tenant)}
+        self.created = {"employers": 0, "projects": 0, "skills": 0, "tags": 0}
+
+    def ensure(self, reference: Reference) -> None:
+        """Create every missing name in a few bulk inserts."""
+        new_employers = self._missing(self.employers, reference.employers, lambda n: n.lower())
+        self._create(
+            Employer,
+            self.employers,
+            "employers",
+            [Employer(tenant=self.tenant, name=n) for n in new_employers],
+        )
+        new_projects: dict[str, Project] = {}
+        for name, employer_name in reference.projects:
+            if name.lower() not in self.projects and name.lower() not in new_projects:
+                employer = self.employers.get(employer_name.lower()) if employer_name else None
+                new_projects[name.lower()] = Project(tenant=self.tenant, name=name, employer=employer)
+        self._create(Project, self.projects, "projects", list(new_projects.values()))
+        # Skills with a known key (from an export) keep name and key as they were; typed names are found by
+        # their exact name (a skill renamed by hand keeps its spelling) or their normalised key, else created.
+        exact = {key: Skill(tenant=self.tenant, name=name, key=key) for name, key in reference.skills if key}
+        self._create_skills([skill for key, skill in exact.items() if key not in self.skills])
+        typed: dict[str, Skill] = {}
+        for name, key in reference.skills:
+            if key or self.skill(name) is not None:
+                continue
+            display, normal_key = skill_normalise(name)
+            if normal_key and normal_key not in typed:
+                typed[normal_key] = Skill(tenant=self.tenant, name=display, key=normal_key)
+        self._create_skills(list(typed.values()))
+        new_tags = self._missing(self.tags, reference.tags, lambda n: n.lower())
+        self._create(Tag, self.tags, "tags", [Tag(tenant=self.tenant, name=n) for n in new_tags])
+
+    def skill(self, name: str) -> Skill | None:
+        return self.skill_names.get(clean_name(name).lower()) or self.skills.get(skill_normalise(name)[1])
+
+    def _create_skills(self, skills: list[Skill]) -> None:
+        self._create(Skill, self.skills, "skills", skills, key=lambda s: s.key)
+        self.skill_names = {s.name.lower(): s for s in self.skills.values()}
+
+    @staticmethod
+    def _missing(known: dict, names: Iterable[str], key: Callable[[str], str]) -> list[str]:
+        missing: dict[str, str] = {}
+        for name in names:
+            if name and key(name) not in known and key(name) not in missing:
+                missing[key(name)] = name
+        return list(missing.values())
+
+    def _create(self, model, known: dict, label: str, objects: list, key=lambda o: o.name.lower()) -> None:
+        if not objects:
+            return
+        for created in model.objects.bulk_create(objects, batch_size=BATCH_SIZE):
+            known[key(created)] = created
+        self.created[label] += len(objects)
+
+
+def _reference_from_rows(rows: list[EntryRow], reference: Reference | None) -> Reference:
+    combined = Reference(
+        employers=list(reference.employers) if reference else [],
+        projects=list(reference.projects) if reference else [],
+        skills=list(reference.skills) if reference else [],
+        tags=list(reference.tags) if reference else [],
+    )
+    for row in rows:
+        if row.employer:
+            combined.employers.append(row.employer)
+        if row.project:
+            combined.projects.append((row.project, row.employer))
+        combined.skills.extend((name, "") for name in row.skills)
+        combined.tags.extend(row.tags)
+    return combined
+
+
+def entries_write(
+    *, tenant, author, rows: list[EntryRow], reference: Reference | None = None, keep_timestamps: bool = False
+) -> dict[str, int]:
+    """Write checked rows to the workspace. Call inside `transaction.atomic()`: all rows or none.
+
+    Employers and projects are matched by name ignoring case, skills by their normalised key, tags by name
+    ignoring case; what is missing is created. Entries are written in the order given.
+    """
+    names = _Names(tenant)
+    names.ensure(_reference_from_rows(rows, reference))
+    entries: list[Entry] = []
+    for row in rows:
+        employer = names.employers.get(row.employer.lower()) if row.employer else None
+        project = names.projects.get(row.project.lower()) if row.project else None
+        entries.append(
+            Entry(
+                tenant=tenant,
+                author=author,
+                occurred_on=row.occurred_on,
+                title=row.title,
+                body=row.body,
+                impact=row.impact,
+                employer=employer,
+                project=project,
+                metric_value=row.metric_value,
+                metric_unit=row.metric_unit,
+                metric_before=row.metric_before,
+                metric_after=row.metric_after,
+                confidential=row.confidential,
+                outcome_pending=row.outcome_pending,
+                follow_up_on=row.follow_up_on,
+            )
+        )
+    Entry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+
+    skill_links, tag_links, evidence = [], [], []
+    SkillLink, TagLink = Entry.skills.through, Entry.tags.through
+    for entry, row in zip(entries, rows, strict=True):
+        for name in row.skills:
+            skill = names.skill(name)
+            skill_links.append(SkillLink(entry_id=entry.pk, skill_id=skill.pk))
+        for name in row.tags:
+            tag_links.append(TagLink(entry_id=entry.pk, tag_id=names.tags[name.lower()].pk))
+        for item in row.evidence:
+            evidence.append(
+                Evidence(
+                    tenant=tenant,
+                    entry=entry,
+                    kind=item.kind,
+                    file=item.stored_name,
+                    original_name=item.original_name,
+                    content_type=item.content_type,
+                    size_bytes=item.size_bytes,
+                    url=item.url,
+                    title=item.title,
+                )
+            )
+    SkillLink.objects.bulk_create(skill_links, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    TagLink.objects.bulk_create(tag_links, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    Evidence.objects.bulk_create(evidence, batch_size=BATCH_SIZE)
+
+    if keep_timestamps:
+        for entry, row in zip(entries, rows, strict=True):
+            entry.created_at = row.created_at or entry.created_at
+            entry.updated_at = row.updated_at or entry.updated_at
+        Entry.objects.bulk_update(entries, ["created_at", "updated_at"], batch_size=BATCH_SIZE)
+    return {"entries": len(entries), "evidence": len(evidence), **names.created}

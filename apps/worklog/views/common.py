@@ -1,0 +1,48 @@
+"""Helpers the work-log views share: lookups that 404 across tenants, errors onto forms, HTMX bits."""
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from apps.core.errors import ApplicationError, NotFound
+from apps.worklog import selectors
+
+UNDO_SESSION_KEY = "worklog_undo_entry"
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def workspace(request: HttpRequest):
+    """The request's workspace; a person without one has no log, so every log page is a 404."""
+    if request.tenant is None:
+        raise Http404("No workspace")
+    return request.tenant
+
+
+def entry_or_404(request: HttpRequest, pk: int, *, include_deleted: bool = False):
+    try:
+        return selectors.entry_get(tenant=workspace(request), pk=pk, include_deleted=include_deleted)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def show_error(form, exc: ApplicationError) -> None:
+    """Put a service error on the field it names, or on the form as a whole."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def toast_html(request: HttpRequest, message: str, *, link_url: str = "", link_label: str = "") -> str:
+    """A toast that htmx appends to the page's toast area (out of band)."""
+    context = {"message": message, "link_url": link_url, "link_label": link_label}
+    return render_to_string("worklog/partials/_toast_oob.html", context, request=request)
+
+
+def trigger(response: HttpResponse, events: dict) -> HttpResponse:
+    response["HX-Trigger"] = json.dumps(events)
+    return response

@@ -1,0 +1,67 @@
+from django.http import QueryDict
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from apps.core.errors import ApplicationError
+from apps.worklog import selectors
+from apps.worklog.forms import TimelineFilterForm
+from apps.worklog.views.common import UNDO_SESSION_KEY, is_htmx, workspace
+
+
+def _query(filters: selectors.EntryFilters, **extra) -> str:
+    query = QueryDict(mutable=True)
+    query.update(filters.active())
+    for name, value in extra.items():
+        if value:
+            query[name] = value
+    return query.urlencode()
+
+
+@require_GET
+def timeline(request):
+    """The log, newest first, grouped by month and week; a search shows the best matches first.
+
+    One view answers three ways: the full page; the results alone when the filters change (htmx); and the
+    next page of rows when the list is scrolled to its end (htmx with a cursor).
+    """
+    tenant = workspace(request)
+    form = TimelineFilterForm(request.GET or None)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    filters = form.filters()
+    cursor = request.GET.get("cursor", "").strip() or None
+    try:
+        page = selectors.entry_page(tenant=tenant, filters=filters, cursor=cursor)
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        status, cursor = 400, None
+        page = selectors.entry_page(tenant=tenant, filters=filters)
+    rows = []
+    if not page.ranked:
+        rows = selectors.timeline_rows(
+            page, selectors.timeline_counts(tenant=tenant, filters=filters, items=page.items)
+        )
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "next_url": f"{request.path}?{_query(filters, cursor=page.next_cursor)}" if page.next_cursor else "",
+    }
+    if is_htmx(request) and cursor:
+        response = render(request, "worklog/partials/_timeline_page.html", context, status=status)
+    else:
+        context["match_count"] = (
+            selectors.entry_search_count(tenant=tenant, filters=filters) if page.ranked else None
+        )
+        context["total"] = selectors.entry_total(tenant=tenant)
+        if is_htmx(request):
+            response = render(request, "worklog/partials/_timeline_results.html", context, status=status)
+        else:
+            context.update(selectors.reference_names(tenant=tenant))
+            context["undo"] = request.session.pop(UNDO_SESSION_KEY, None)
+            response = render(request, "worklog/timeline.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

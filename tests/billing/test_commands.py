@@ -1,0 +1,91 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from apps.billing import services
+from apps.billing.models import LedgerEntry, ReserveAccount
+
+
+def _reconcile() -> str:
+    out = io.StringIO()
+    call_command("billing_reconcile", stdout=out)
+    return out.getvalue()
+
+
+def test_it_reports_balanced_accounts(tenant, other_tenant):
+    services.reserve_credit(tenant=tenant, amount_micros=5_000_000, idempotency_key="a")
+    services.reserve_deduct(tenant=tenant, amount_micros=1_000_000, idempotency_key="b")
+    services.reserve_credit(tenant=other_tenant, amount_micros=1, idempotency_key="a")
+    assert "Checked 2 reserve accounts: all balanced." in _reconcile()
+
+
+def test_it_exits_non_zero_when_a_balance_drifts_from_its_entries(tenant):
+    services.reserve_credit(tenant=tenant, amount_micros=5_000_000, idempotency_key="a")
+    ReserveAccount.objects.filter(tenant=tenant).update(balance_micros=6_000_000)
+    with pytest.raises(CommandError, match="1 difference found"):
+        _reconcile()
+    ReserveAccount.objects.filter(tenant=tenant).update(balance_micros=5_000_000)
+
+
+def test_it_finds_a_break_in_balance_after_continuity(tenant, ledger_may_break):
+    services.reserve_credit(tenant=tenant, amount_micros=5_000_000, idempotency_key="a")
+    account = ReserveAccount.objects.get(tenant=tenant)
+    # A row written behind the services' back: the sum still matches, the running balance does not.
+    LedgerEntry.objects.create(
+        tenant=tenant,
+        account=account,
+        kind="adjustment",
+        amount_micros=0,
+        balance_after_micros=7,
+        idempotency_key="x",
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("billing_reconcile", stdout=out)
+    assert "5000000 + 0 != balance after 7" in out.getvalue()
+
+
+def _export(*args) -> list[list[str]]:
+    out = io.StringIO()
+    call_command("export_ledger", *args, stdout=out, stderr=io.StringIO())
+    return list(csv.reader(io.StringIO(out.getvalue())))
+
+
+def test_it_exports_the_ledger_with_exact_decimal_amounts(tenant, other_tenant):
+    services.reserve_credit(tenant=tenant, amount_micros=1_000_001, idempotency_key="a")
+    services.reserve_deduct(tenant=tenant, amount_micros=1, idempotency_key="b", memo="tiny, with a comma")
+    services.reserve_credit(tenant=other_tenant, amount_micros=2_000_000, idempotency_key="c")
+    rows = _export()
+    assert rows[0][0] == "entry_id" and len(rows) == 4
+    assert [row[4] for row in rows[1:]] == ["1.000001", "-0.000001", "2.000000"]
+    assert rows[2][-1] == "tiny, with a comma"
+    only_alice = _export("--tenant", "alice", "--output", "-")
+    assert {row[2] for row in only_alice[1:]} == {"alice"}
+
+
+def test_it_filters_the_export_by_day_and_writes_a_file(tenant, tmp_path):
+    services.reserve_credit(tenant=tenant, amount_micros=1, idempotency_key="a")
+    today = timezone.localdate()
+    assert len(_export("--since", str(today + timedelta(days=1)))) == 1
+    assert len(_export("--since", str(today), "--until", str(today))) == 2
+    target = tmp_path / "ledger.csv"
+    call_command("export_ledger", "--output", str(target), stderr=io.StringIO())
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("entry_id,created_at") and len(lines) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tenant", "nope"], "No workspace"),
+        (["--since", "01/02/2025"], "not a date"),
+        (["--since", "2025-02-02", "--until", "2025-01-01"], "after --until"),
+    ],
+)
+def test_it_explains_bad_export_arguments(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        _export(*args)
