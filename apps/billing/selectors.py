@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce, Lag, TruncDate
 from django.utils import timezone
 
@@ -34,7 +34,9 @@ def reserve_account_for(*, tenant: Tenant | None) -> ReserveAccount | None:
     """The tenant's account; an unsaved empty one if it has never been used (reads never write)."""
     if tenant is None:
         return None
-    return ReserveAccount.objects.filter(tenant=tenant).first() or ReserveAccount(tenant=tenant)
+    has_entries = Exists(LedgerEntry.objects.filter(account=OuterRef("pk")))
+    account = ReserveAccount.objects.filter(tenant=tenant).annotate(has_entries=has_entries).first()
+    return account or ReserveAccount(tenant=tenant)
 
 
 def reserve_balance(*, tenant: Tenant) -> dict:

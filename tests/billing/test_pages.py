@@ -127,10 +127,12 @@ def test_it_shows_the_low_balance_banner_and_badge_on_every_page(alice_client, t
     assert 'id="low-balance-banner"' not in alice_client.get("/").content.decode()
 
 
-def test_it_does_not_nag_a_workspace_that_never_used_its_reserve(alice_client):
+def test_it_does_not_nag_a_workspace_that_never_used_its_reserve(alice_client, tenant):
     page = alice_client.get("/").content.decode()
     assert 'id="low-balance-banner"' not in page
     assert 'id="reserve-badge"' in page
+    services.reserve_account_ensure(tenant=tenant)  # an account with no money movement yet
+    assert 'id="low-balance-banner"' not in alice_client.get("/").content.decode()
 
 
 def test_it_refreshes_the_badge_with_one_query(alice_client, tenant, django_assert_max_num_queries):

@@ -16,7 +16,7 @@ def sign_in(page, user):
 def test_it_tops_up_through_the_simulated_checkout(page, shot, alice, tenant, settings, transactional_db):
     settings.DEBUG = True
     sign_in(page, alice)
-    # A workspace that never used its reserve is not nagged about it.
+    # A workspace with no money movement yet is not nagged about its reserve.
     expect(page.locator("#low-balance-banner")).to_have_count(0)
 
     page.get_by_role("link", name="Billing", exact=True).click()
