@@ -50,13 +50,21 @@ def reserve_balance(*, tenant: Tenant) -> dict:
     }
 
 
-def _day_bounds(since: date | None, until: date | None) -> Q:
-    query = Q()
+def ledger_export_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start, end) instants for whole days `since`..`until` (inclusive) in the current time zone."""
     zone = timezone.get_current_timezone()
-    if since:
-        query &= Q(created_at__gte=datetime.combine(since, time.min, tzinfo=zone))
-    if until:
-        query &= Q(created_at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone))
+    start = datetime.combine(since, time.min, tzinfo=zone) if since else None
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone) if until else None
+    return start, end
+
+
+def _day_bounds(since: date | None, until: date | None) -> Q:
+    start, end = ledger_export_bounds(since, until)
+    query = Q()
+    if start is not None:
+        query &= Q(created_at__gte=start)
+    if end is not None:
+        query &= Q(created_at__lt=end)
     return query
 
 

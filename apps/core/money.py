@@ -65,6 +65,9 @@ def micros_to_decimal_string(micros: int, places: int = 6) -> str:
     """An exact decimal string of currency units, e.g. 1_234_500 -> "1.234500"."""
     if not 0 <= places <= 6:
         raise MoneyError("places must be between 0 and 6")
+    if places == 6:  # exact, so no rounding: integer arithmetic is enough (and fast, for exports)
+        whole, fraction = divmod(abs(micros), MICROS_PER_UNIT)
+        return f"{'-' if micros < 0 else ''}{whole}.{fraction:06d}"
     value = Decimal(micros) / MICROS_PER_UNIT
     return str(value.quantize(Decimal(1).scaleb(-places), rounding=MONEY_ROUNDING))
 

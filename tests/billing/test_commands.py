@@ -1,13 +1,17 @@
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from apps.billing import services
+from apps.billing.exports import ledger_csv_copy, ledger_csv_write
 from apps.billing.models import LedgerEntry, ReserveAccount
+from apps.billing.selectors import ledger_export_rows
 
 
 def _reconcile() -> str:
@@ -89,3 +93,24 @@ def test_it_filters_the_export_by_day_and_writes_a_file(tenant, tmp_path):
 def test_it_explains_bad_export_arguments(db, args, message):
     with pytest.raises(CommandError, match=message):
         _export(*args)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's; SQLite has one writer")
+def test_it_writes_the_same_csv_through_copy_as_through_python(tenant, other_tenant, staff):
+    # A whole-second timestamp, which isoformat would print without microseconds unless told not to.
+    with time_machine.travel(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), tick=False):
+        services.reserve_credit(tenant=tenant, amount_micros=1_000_001, idempotency_key="a")
+    services.reserve_deduct(
+        tenant=tenant, amount_micros=5, idempotency_key="b", memo='quote " comma, and\nnewline'
+    )
+    services.reserve_credit(tenant=other_tenant, amount_micros=3, idempotency_key="c", memo="")
+    services.reserve_adjust(
+        tenant=tenant, amount_micros=2_000_000, reason="goodwill — ünïcode", actor=staff, idempotency_key="d"
+    )
+    today = timezone.localdate()
+    for bounds in ({}, {"tenant": tenant}, {"since": today, "until": today}):
+        through_copy, through_python = io.StringIO(), io.StringIO()
+        copied = ledger_csv_copy(through_copy, **bounds)
+        written = ledger_csv_write(ledger_export_rows(**bounds), through_python)
+        assert copied == written
+        assert through_copy.getvalue() == through_python.getvalue()

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import Tenant
 from apps.billing import selectors
-from apps.billing.exports import ledger_csv_write
+from apps.billing.exports import ledger_csv_copy, ledger_csv_write
 
 
 def _date(value: str) -> date:
@@ -12,6 +12,16 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise CommandError(f"{value!r} is not a date; use YYYY-MM-DD.") from exc
+
+
+class _Unterminated:
+    """Writes text to a command's stdout as is (OutputWrapper would end every write with a newline)."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text, ending="")
 
 
 class Command(BaseCommand):
@@ -35,11 +45,18 @@ class Command(BaseCommand):
         until_day = _date(until) if until else None
         if since_day and until_day and since_day > until_day:
             raise CommandError("--since is after --until.")
-        rows = selectors.ledger_export_rows(tenant=tenant_obj, since=since_day, until=until_day)
+        bounds = {"tenant": tenant_obj, "since": since_day, "until": until_day}
         if output in ("", "-"):
-            count = ledger_csv_write(rows, self.stdout)
+            count = self._export(_Unterminated(self.stdout), bounds)
             self.stdout.flush()
         else:
             with open(output, "w", newline="", encoding="utf-8") as handle:
-                count = ledger_csv_write(rows, handle)
+                count = self._export(handle, bounds)
         self.stderr.write(f"Exported {count} ledger entries.")
+
+    def _export(self, handle, bounds: dict) -> int:
+        """PostgreSQL formats the CSV itself (COPY); elsewhere the same rows go through csv.writer."""
+        count = ledger_csv_copy(handle, **bounds)
+        if count is None:
+            count = ledger_csv_write(selectors.ledger_export_rows(**bounds), handle)
+        return count
