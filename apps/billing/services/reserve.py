@@ -194,7 +194,58 @@ def reserve_credit(
     return entry
 
 
-@transaction.atomic
+class _KeyAlreadyUsed(Exception):
+    """Raised inside the fast path to roll its balance change back when the key turns out to be a repeat."""
+
+
+_DEBIT_IF_ALLOWED = """
+UPDATE billing_reserveaccount
+SET balance_micros = balance_micros - %(amount)s, updated_at = %(now)s
+WHERE tenant_id = %(tenant)s
+  AND (policy = 'warn'
+       OR balance_micros - held_micros - %(amount)s
+          >= CASE WHEN policy = 'limited' THEN -credit_limit_micros ELSE 0 END)
+RETURNING {columns}
+"""
+
+
+def _debit_fast(*, tenant: Tenant, amount_micros: int, key: str, **source) -> LedgerEntry | None:
+    """The common case in two statements: an UPDATE that takes the row lock and applies the policy in its
+    WHERE clause, then the ledger INSERT ... ON CONFLICT. Returns None when the policy refuses or there is
+    no account yet; raises _KeyAlreadyUsed (to roll the UPDATE back) when the key is a repeat. The caller
+    then takes the locked path, which says exactly why, or returns the first entry."""
+    fields = ReserveAccount._meta.concrete_fields
+    quote = connection.ops.quote_name
+    statement = _DEBIT_IF_ALLOWED.format(columns=", ".join(quote(field.column) for field in fields))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"amount": amount_micros, "now": timezone.now(), "tenant": tenant.pk})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    account = ReserveAccount.from_db(connection.alias, [field.attname for field in fields], row)
+    entry = LedgerEntry(
+        tenant_id=account.tenant_id,
+        account=account,
+        amount_micros=-amount_micros,
+        balance_after_micros=account.balance_micros,
+        idempotency_key=key,
+        **source,
+    )
+    entry.pk = _insert_unless_key_exists(entry)
+    if entry.pk is None:
+        raise _KeyAlreadyUsed
+    entry._state.adding = False
+    if account.available_micros < 0:  # only `warn` lets it go there
+        emit_event(
+            "billing.reserve.negative",
+            tenant=tenant,
+            available_after_micros=account.available_micros,
+            reason=entry.memo or entry.kind,
+        )
+    _after_debit(account)
+    return entry
+
+
 def reserve_deduct(
     *,
     tenant: Tenant,
@@ -207,21 +258,28 @@ def reserve_deduct(
     """Take money for usage, within the account's low-balance policy."""
     key = _check_key(idempotency_key)
     _check_positive(amount_micros)
-    account = _lock(tenant)
+    source = {"kind": kind, "usage_event_id": usage_event_id, "memo": memo}
     try:
-        _enforce_policy(account, Debit(amount_micros, memo or kind))
-    except InsufficientFunds:
-        # A repeat of a deduction that already went through returns it, even if the money has run out since.
-        existing = _existing_entry(account, key, -amount_micros)
-        if existing is None:
-            raise
-        return existing
-    entry, created = _append_once(
-        account, kind=kind, amount_micros=-amount_micros, key=key, usage_event_id=usage_event_id, memo=memo
-    )
-    if created:
-        _after_debit(account)
-    return entry
+        with transaction.atomic():
+            entry = _debit_fast(tenant=tenant, amount_micros=amount_micros, key=key, **source)
+            if entry is not None:
+                return entry
+    except _KeyAlreadyUsed:
+        pass
+    with transaction.atomic():
+        account = _lock(tenant)
+        try:
+            _enforce_policy(account, Debit(amount_micros, memo or kind))
+        except InsufficientFunds:
+            # A repeat of a deduction that already went through returns it, even if money ran out since.
+            existing = _existing_entry(account, key, -amount_micros)
+            if existing is None:
+                raise
+            return existing
+        entry, created = _append_once(account, amount_micros=-amount_micros, key=key, **source)
+        if created:
+            _after_debit(account)
+        return entry
 
 
 def _expire_due_holds(account: ReserveAccount, now: datetime) -> int:
