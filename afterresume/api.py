@@ -1,6 +1,7 @@
 """The one NinjaAPI, mounted at /api/. Each app adds its router here."""
 
 from django.db import connection
+from django.http import Http404
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -29,6 +30,11 @@ def on_application_error(request, exc: ApplicationError):
     if exc.field:
         extra.setdefault("field", exc.field)
     return _error(request, exc.message, exc.status_code, extra)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc: Http404):
+    return _error(request, str(exc) or "Not found.", 404)
 
 
 @api.exception_handler(NinjaValidationError)

@@ -17,15 +17,10 @@ from apps.billing.schemas import (
     UsageDayOut,
     UsageFilters,
 )
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import ValidationFailed
+from apps.core.tenancy import require_tenant
 
 router = Router(tags=["billing"])
-
-
-def _tenant(request):
-    if request.tenant is None:
-        raise NotFound("You are not in a workspace, so there is no reserve to show.")
-    return request.tenant
 
 
 def _check_range(since, until):
@@ -35,7 +30,7 @@ def _check_range(since, until):
 
 @router.get("/reserve/balance/", response=BalanceOut)
 def reserve_balance(request):
-    return selectors.reserve_balance(tenant=_tenant(request))
+    return selectors.reserve_balance(tenant=require_tenant(request))
 
 
 @router.get("/reserve/ledger/", response=list[LedgerEntryOut])
@@ -47,21 +42,23 @@ def reserve_ledger(request, filters: Query[LedgerFilters]):
         )
     _check_range(filters.since, filters.until)
     return selectors.ledger_list(
-        tenant=_tenant(request), kind=filters.kind, since=filters.since, until=filters.until
+        tenant=require_tenant(request), kind=filters.kind, since=filters.since, until=filters.until
     )
 
 
 @router.get("/usage/", response=list[UsageDayOut])
 def usage(request, filters: Query[UsageFilters]):
     _check_range(filters.since, filters.until)
-    rows = selectors.usage_by_meter_and_day(tenant=_tenant(request), since=filters.since, until=filters.until)
+    rows = selectors.usage_by_meter_and_day(
+        tenant=require_tenant(request), since=filters.since, until=filters.until
+    )
     return [{**row, "quantity": format(row["quantity"].normalize(), "f")} for row in rows]
 
 
 @router.post("/topup/session/", response=HostedSessionOut)
 def topup_session(request, body: TopUpSessionIn):
     topup = services.topup_checkout_start(
-        tenant=_tenant(request),
+        tenant=require_tenant(request),
         actor=request.user,
         amount_cents=body.amount_cents,
         return_url=request.build_absolute_uri(reverse("billing_home")),
@@ -72,7 +69,7 @@ def topup_session(request, body: TopUpSessionIn):
 @router.post("/portal/session/", response=PortalSessionOut)
 def portal_session(request):
     url = services.portal_session_start(
-        tenant=_tenant(request), return_url=request.build_absolute_uri(reverse("billing_home"))
+        tenant=require_tenant(request), return_url=request.build_absolute_uri(reverse("billing_home"))
     )
     return {"url": url}
 

@@ -16,16 +16,11 @@ from apps.billing.models import StripeEvent
 from apps.core.decorators import staff_required
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.money import cents_to_micros, format_micros, micros_to_decimal_string
+from apps.core.tenancy import require_tenant
 
 LEDGER_PER_PAGE = 25
 USAGE_DAYS = 30
 STAFF_USAGE_DAYS = 30
-
-
-def _require_tenant(request):
-    if request.tenant is None:
-        raise Http404("You are not in a workspace.")
-    return request.tenant
 
 
 def _auto_topup_form(account) -> AutoTopUpForm:
@@ -42,7 +37,7 @@ def _auto_topup_form(account) -> AutoTopUpForm:
 
 
 def _billing_page(request, *, topup_form=None, auto_form=None, status=200):
-    tenant = _require_tenant(request)
+    tenant = require_tenant(request)
     account = selectors.reserve_account_for(tenant=tenant)
     filter_form = LedgerFilterForm(request.GET or None)
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
@@ -78,7 +73,7 @@ def billing_home(request):
 
 @require_POST
 def topup_start(request):
-    tenant = _require_tenant(request)
+    tenant = require_tenant(request)
     form = TopUpForm(request.POST)
     if form.is_valid():
         try:
@@ -97,7 +92,7 @@ def topup_start(request):
 
 @require_POST
 def portal_start(request):
-    tenant = _require_tenant(request)
+    tenant = require_tenant(request)
     try:
         url = services.portal_session_start(
             tenant=tenant, return_url=request.build_absolute_uri(reverse("billing_home"))
@@ -110,7 +105,7 @@ def portal_start(request):
 
 @require_POST
 def auto_topup_update(request):
-    tenant = _require_tenant(request)
+    tenant = require_tenant(request)
     form = AutoTopUpForm(request.POST)
     if form.is_valid():
         try:
@@ -132,7 +127,7 @@ def balance_badge(request):
 
 @require_http_methods(["GET", "POST"])
 def simulated_checkout(request, session_id: str):
-    tenant = _require_tenant(request)
+    tenant = require_tenant(request)
     try:
         topup = services.simulated_checkout_get(tenant=tenant, session_id=session_id)
     except NotFound as exc:

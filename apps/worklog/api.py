@@ -6,7 +6,8 @@ session. Another workspace's entry is a 404, like an entry that does not exist.
 
 from ninja import Query, Router, Status
 
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import ValidationFailed
+from apps.core.tenancy import require_tenant
 from apps.worklog import selectors, services
 from apps.worklog.schemas import (
     EmployerOut,
@@ -25,14 +26,8 @@ router = Router(tags=["worklog"])
 LIST_PARAMETERS = set(EntryListQuery.model_fields)
 
 
-def _tenant(request):
-    if request.tenant is None:
-        raise NotFound("You are not in a workspace, so there is no work log to use.")
-    return request.tenant
-
-
 def _entry(request, entry_id: int):
-    return selectors.entry_get(tenant=_tenant(request), pk=entry_id)
+    return selectors.entry_get(tenant=require_tenant(request), pk=entry_id)
 
 
 @router.get("/entries/", response=EntryPageOut)
@@ -55,14 +50,14 @@ def entry_list(request, params: Query[EntryListQuery]):
         tag=params.tag,
     )
     page = selectors.entry_page(
-        tenant=_tenant(request), filters=filters, cursor=params.cursor or None, limit=params.limit
+        tenant=require_tenant(request), filters=filters, cursor=params.cursor or None, limit=params.limit
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/entries/", response={201: EntryOut})
 def entry_create(request, payload: EntryIn):
-    entry = services.entry_create(tenant=_tenant(request), author=request.user, **payload.model_dump())
+    entry = services.entry_create(tenant=require_tenant(request), author=request.user, **payload.model_dump())
     return Status(201, selectors.entry_get(tenant=entry.tenant, pk=entry.pk))
 
 
@@ -97,7 +92,7 @@ def entry_delete(request, id: int):
 @router.post("/entries/{id}/restore/", response=EntryOut)
 def entry_restore(request, id: int):
     """Undo a delete (deleted entries are kept for 30 days)."""
-    tenant = _tenant(request)
+    tenant = require_tenant(request)
     entry = selectors.entry_get(tenant=tenant, pk=id, include_deleted=True)
     services.entry_restore(entry=entry, actor=request.user)
     return selectors.entry_get(tenant=tenant, pk=entry.pk)
@@ -105,19 +100,19 @@ def entry_restore(request, id: int):
 
 @router.get("/employers/", response=list[EmployerOut])
 def employer_list(request):
-    return selectors.employer_list(tenant=_tenant(request))
+    return selectors.employer_list(tenant=require_tenant(request))
 
 
 @router.get("/projects/", response=list[ProjectOut])
 def project_list(request):
-    return selectors.project_list(tenant=_tenant(request))
+    return selectors.project_list(tenant=require_tenant(request))
 
 
 @router.get("/skills/", response=list[SkillOut])
 def skill_list(request):
-    return selectors.skill_list(tenant=_tenant(request))
+    return selectors.skill_list(tenant=require_tenant(request))
 
 
 @router.get("/tags/", response=list[TagOut])
 def tag_list(request):
-    return selectors.tag_list(tenant=_tenant(request))
+    return selectors.tag_list(tenant=require_tenant(request))

@@ -86,3 +86,13 @@ def test_it_shows_a_styled_404(alice_client, path):
     response = alice_client.get(path)
     assert response.status_code == 404
     assert b"AfterResume" in response.content
+
+
+def test_it_answers_404_json_to_someone_without_a_workspace(client, db):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("nomad@example.com"))
+    for path in ("/api/billing/reserve/balance/", "/api/worklog/entries/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"message": "You are not in a workspace.", "extra": {}}

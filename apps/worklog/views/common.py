@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.tenancy import require_tenant
 from apps.worklog import selectors
 
 UNDO_SESSION_KEY = "worklog_undo_entry"
@@ -18,16 +19,9 @@ def is_htmx(request: HttpRequest) -> bool:
     )
 
 
-def workspace(request: HttpRequest):
-    """The request's workspace; a person without one has no log, so every log page is a 404."""
-    if request.tenant is None:
-        raise Http404("No workspace")
-    return request.tenant
-
-
 def entry_or_404(request: HttpRequest, pk: int, *, include_deleted: bool = False):
     try:
-        return selectors.entry_get(tenant=workspace(request), pk=pk, include_deleted=include_deleted)
+        return selectors.entry_get(tenant=require_tenant(request), pk=pk, include_deleted=include_deleted)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 

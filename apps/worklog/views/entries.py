@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import ApplicationError
+from apps.core.tenancy import require_tenant
 from apps.worklog import selectors, services
 from apps.worklog.forms import EntryForm, EvidenceLinkForm, EvidenceUploadForm, FullEntryForm, NewEntryForm
 from apps.worklog.skills import skill_complete, skill_normalise, skill_suggest
@@ -17,19 +18,18 @@ from apps.worklog.views.common import (
     show_error,
     toast_html,
     trigger,
-    workspace,
 )
 
 SUGGEST_TEXT_LIMIT = 25_000
 
 
 def _new_entry_initial(request) -> dict:
-    defaults = selectors.entry_defaults(tenant=workspace(request), author=request.user)
+    defaults = selectors.entry_defaults(tenant=require_tenant(request), author=request.user)
     return {"occurred_on": timezone.localdate(), **defaults}
 
 
 def _quick_add_form(request, form, *, status: int = 200, extra: str = "") -> HttpResponse:
-    context = {"form": form, **selectors.reference_names(tenant=workspace(request))}
+    context = {"form": form, **selectors.reference_names(tenant=require_tenant(request))}
     html = render_to_string("worklog/partials/_quick_add_form.html", context, request=request)
     return HttpResponse(html + extra, status=status)
 
@@ -41,7 +41,7 @@ def _quick_form(**kwargs) -> EntryForm:
 @require_http_methods(["GET", "POST"])
 def quick_add(request):
     """The quick-add modal's form (loaded when the modal opens) and its submission, over htmx."""
-    tenant = workspace(request)
+    tenant = require_tenant(request)
     if not is_htmx(request):
         if request.method == "GET":
             return redirect("worklog_entry_create")
@@ -65,7 +65,7 @@ def quick_add(request):
 @require_POST
 def suggest(request):
     """Skill and tag suggestions while typing: skills the text mentions, and completions of the last name."""
-    tenant = workspace(request)
+    tenant = require_tenant(request)
     text = " ".join(request.POST.get(name, "") for name in ("title", "body", "impact"))[:SUGGEST_TEXT_LIMIT]
     typed_skills = request.POST.get("skills", "")[:2000]
     typed_tags = request.POST.get("tags", "")[:2000]
@@ -112,7 +112,7 @@ def _entry_form_page(request, form, *, entry=None, status=200, files_lost=False)
         "form": form,
         "entry": entry,
         "files_lost": files_lost,
-        **selectors.reference_names(tenant=workspace(request)),
+        **selectors.reference_names(tenant=require_tenant(request)),
     }
     return render(request, "worklog/entry_form.html", context, status=status)
 
@@ -120,7 +120,7 @@ def _entry_form_page(request, form, *, entry=None, status=200, files_lost=False)
 @require_http_methods(["GET", "POST"])
 def entry_create(request):
     """The full form: every field, metrics, and evidence files and links saved with the entry."""
-    tenant = workspace(request)
+    tenant = require_tenant(request)
     if request.method == "GET":
         return _entry_form_page(request, NewEntryForm(initial=_new_entry_initial(request)))
     form = NewEntryForm(request.POST, request.FILES)

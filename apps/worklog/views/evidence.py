@@ -5,16 +5,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.tenancy import require_tenant
 from apps.worklog import selectors, services
 from apps.worklog.forms import EvidenceLinkForm, EvidenceUploadForm
 from apps.worklog.storage import evidence_file_response
-from apps.worklog.views.common import entry_or_404, show_error, workspace
+from apps.worklog.views.common import entry_or_404, show_error
 from apps.worklog.views.entries import entry_detail_page
 
 
 def _evidence_or_404(request, pk: int):
     try:
-        return selectors.evidence_get(tenant=workspace(request), pk=pk)
+        return selectors.evidence_get(tenant=require_tenant(request), pk=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 

@@ -4,14 +4,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.tenancy import require_tenant
 from apps.worklog import selectors, services
 from apps.worklog.forms import SkillMergeForm, SkillRenameForm
-from apps.worklog.views.common import show_error, workspace
+from apps.worklog.views.common import show_error
 
 
 def _skill_or_404(request, pk: int):
     try:
-        return selectors.skill_get(tenant=workspace(request), pk=pk)
+        return selectors.skill_get(tenant=require_tenant(request), pk=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -19,14 +20,14 @@ def _skill_or_404(request, pk: int):
 @require_GET
 def skill_list(request):
     """Every skill with how often and how recently it was used; each links to its entries."""
-    skills = list(selectors.skill_list(tenant=workspace(request)))
+    skills = list(selectors.skill_list(tenant=require_tenant(request)))
     return render(request, "worklog/skills.html", {"skills": skills})
 
 
 def _skill_edit_page(request, skill, *, rename_form=None, merge_form=None, status=200):
     targets = [
         other
-        for other in selectors.skill_list(tenant=workspace(request)).order_by("name")
+        for other in selectors.skill_list(tenant=require_tenant(request)).order_by("name")
         if other.pk != skill.pk
     ]
     context = {
@@ -61,7 +62,7 @@ def skill_rename(request, pk: int):
 
 @require_POST
 def skill_merge(request, pk: int):
-    tenant = workspace(request)
+    tenant = require_tenant(request)
     skill = _skill_or_404(request, pk)
     targets = [
         other for other in selectors.skill_list(tenant=tenant).order_by("name") if other.pk != skill.pk

@@ -4,9 +4,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from apps.core.errors import ApplicationError
+from apps.core.tenancy import require_tenant
 from apps.worklog import selectors
 from apps.worklog.forms import TimelineFilterForm
-from apps.worklog.views.common import UNDO_SESSION_KEY, is_htmx, workspace
+from apps.worklog.views.common import UNDO_SESSION_KEY, is_htmx
 
 
 def _query(filters: selectors.EntryFilters, **extra) -> str:
@@ -25,7 +26,7 @@ def timeline(request):
     One view answers three ways: the full page; the results alone when the filters change (htmx); and the
     next page of rows when the list is scrolled to its end (htmx with a cursor).
     """
-    tenant = workspace(request)
+    tenant = require_tenant(request)
     form = TimelineFilterForm(request.GET or None)
     status = 200
     if form.is_bound and not form.is_valid():
