@@ -286,6 +286,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
+        "django.utils.autoreload": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
     },
 }

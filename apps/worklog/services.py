@@ -36,7 +36,8 @@ FILES_PER_UPLOAD = 20
 EVIDENCE_PER_ENTRY = 50
 LINK_MAX = 2000
 EARLIEST_DATE = date(1950, 1, 1)
-FUTURE_SLACK = timedelta(days=366)
+FUTURE_SLACK = timedelta(days=366)  # how far ahead a follow-up may be
+LOG_AHEAD_SLACK = timedelta(days=1)  # work is logged once done: today, or tomorrow across a date line
 PURGE_AFTER = timedelta(days=30)
 
 _SPACES = re.compile(r"\s+")
@@ -237,18 +238,48 @@ def _check_text(value: str | None, *, field: str, label: str, limit: int, requir
     return value
 
 
-def _check_date(value: date, *, field: str, label: str, today: date) -> date:
+def _check_date(value: date, *, field: str, label: str, latest: date) -> date:
     if not isinstance(value, date):
         raise ValidationFailed(f"Give {label} as a date, like 2025-03-14.", field=field)
     if value < EARLIEST_DATE:
         raise ValidationFailed(
             f"{label.capitalize()} is before {EARLIEST_DATE.year}; check the year.", field=field
         )
-    if value > today + FUTURE_SLACK:
+    if value > latest:
         raise ValidationFailed(
-            f"{label.capitalize()} is more than a year from now; check the year.", field=field
+            f"{label.capitalize()} is after {latest:%B %-d, %Y}; "
+            + ("log work once it has happened." if field == "occurred_on" else "check the year."),
+            field=field,
         )
     return value
+
+
+def entry_dates_check(
+    *, occurred_on: date | None, follow_up_on: date | None, today: date
+) -> tuple[date | None, date | None]:
+    """The one rule for an entry's dates, for forms, the API and imports alike.
+
+    The work happened no later than tomorrow in the person's time zone (a little slack for someone
+    logging late at night across a date line); a follow-up is within a year and not before the work.
+    """
+    if occurred_on is not None:
+        occurred_on = _check_date(
+            occurred_on, field="occurred_on", label="the date", latest=today + LOG_AHEAD_SLACK
+        )
+    if follow_up_on is not None:
+        follow_up_on = _check_date(
+            follow_up_on, field="follow_up_on", label="the follow-up date", latest=today + FUTURE_SLACK
+        )
+        if occurred_on is not None and follow_up_on < occurred_on:
+            raise _follow_up_too_early(occurred_on)
+    return occurred_on, follow_up_on
+
+
+def _follow_up_too_early(occurred_on: date) -> ValidationFailed:
+    return ValidationFailed(
+        f"The follow-up date is before the work itself ({occurred_on:%B %-d, %Y}); pick a day after it.",
+        field="follow_up_on",
+    )
 
 
 def _check_metric(value: Decimal | None, *, field: str) -> Decimal | None:
@@ -281,12 +312,12 @@ def _validated(values: dict[str, Any], *, today: date) -> dict[str, Any]:
         if field in cleaned:
             cleaned[field] = _check_metric(cleaned[field], field=field)
     if "occurred_on" in cleaned:
-        cleaned["occurred_on"] = _check_date(
-            cleaned["occurred_on"], field="occurred_on", label="the date", today=today
+        cleaned["occurred_on"], _ = entry_dates_check(
+            occurred_on=cleaned["occurred_on"], follow_up_on=None, today=today
         )
     if cleaned.get("follow_up_on") is not None:
-        cleaned["follow_up_on"] = _check_date(
-            cleaned["follow_up_on"], field="follow_up_on", label="the follow-up date", today=today
+        _, cleaned["follow_up_on"] = entry_dates_check(
+            occurred_on=None, follow_up_on=cleaned["follow_up_on"], today=today
         )
     for flag in ("confidential", "outcome_pending"):
         if flag in cleaned:
@@ -299,6 +330,8 @@ def _check_follow_up(entry: Entry) -> None:
         raise ValidationFailed(
             "The result is not known yet: pick a date to come back and add it.", field="follow_up_on"
         )
+    if entry.follow_up_on is not None and entry.occurred_on and entry.follow_up_on < entry.occurred_on:
+        raise _follow_up_too_early(entry.occurred_on)
 
 
 def _apply_references(entry: Entry, *, employer=_UNSET, project=_UNSET, actor) -> None:

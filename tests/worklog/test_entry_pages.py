@@ -90,6 +90,7 @@ def test_it_renders_the_body_as_sanitised_markdown(alice_client, make_entry):
         metric_unit="% fewer tickets",
         confidential=True,
         outcome_pending=True,
+        occurred_on=date(2025, 8, 1),
         follow_up_on=date(2025, 9, 1),
         skills=["Technical writing"],
         tags=["docs"],

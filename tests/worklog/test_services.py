@@ -59,9 +59,19 @@ def test_it_defaults_the_date_to_today_in_the_author_s_time_zone(make_entry, ali
         ({"body": "x" * 20_001}, "body", "Keep the description to 20,000 characters"),
         ({"occurred_on": date(1900, 1, 1)}, "occurred_on", "before 1950"),
         (
-            {"occurred_on": timezone.localdate() + timedelta(days=400)},
+            {"occurred_on": timezone.localdate() + timedelta(days=2)},
             "occurred_on",
-            "more than a year from now",
+            "log work once it has happened",
+        ),
+        (
+            {"follow_up_on": timezone.localdate() + timedelta(days=400)},
+            "follow_up_on",
+            "check the year",
+        ),
+        (
+            {"occurred_on": date(2025, 3, 10), "follow_up_on": date(2025, 3, 9)},
+            "follow_up_on",
+            "before the work itself",
         ),
         ({"outcome_pending": True}, "follow_up_on", "pick a date to come back"),
         ({"employer": "e" * 121}, "employer", "Keep the employer name to 120 characters."),
@@ -168,3 +178,17 @@ def test_it_refuses_to_merge_across_workspaces_or_into_itself(make_entry, alice,
 def test_it_normalises_tags(tenant):
     assert services.tag_get_or_create(tenant=tenant, name="  #Big   Launch ").name == "big launch"
     assert Tag.objects.count() == 1
+
+
+def test_it_accepts_work_logged_for_tomorrow_across_a_date_line(make_entry):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert make_entry(occurred_on=tomorrow).occurred_on == tomorrow
+
+
+def test_it_refuses_an_update_that_moves_the_work_after_its_follow_up(make_entry, alice):
+    entry = make_entry(occurred_on=date(2025, 3, 1), outcome_pending=True, follow_up_on=date(2025, 4, 1))
+    with pytest.raises(ValidationFailed) as caught:
+        services.entry_update(entry=entry, actor=alice, occurred_on=date(2025, 4, 2))
+    assert caught.value.field == "follow_up_on"
+    entry.refresh_from_db()
+    assert entry.occurred_on == date(2025, 3, 1)
