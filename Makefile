@@ -7,7 +7,7 @@ PORT ?= 8000
 export ADMIN_EMAIL ?= admin@afterresume.localhost
 export ADMIN_PASSWORD ?= afterresume-demo
 
-.PHONY: setup setup-test run test test-postgres lint check chromium clean
+.PHONY: setup setup-test run test test-postgres lint check chromium pdf-libs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-setup: $(VENV)/.installed node_modules/.package-lock.json
+setup: $(VENV)/.installed node_modules/.package-lock.json pdf-libs
 	@mkdir -p var/media
+
+# PDF exports (WeasyPrint) need Pango from Debian; installed when missing and we are root.
+pdf-libs:
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core >/dev/null); } \
+	  || { echo "PDF export needs Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"; exit 1; }
 
 setup-test: setup $(VENV)/.installed-test
 
@@ -62,7 +67,8 @@ lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	DEBUG=false SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
-	  ALLOWED_HOSTS=afterresume.example $(BIN)/python manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=afterresume.example REDIS_URL=redis://127.0.0.1:6379/0 ALLAUTH_TRUSTED_PROXY_COUNT=1 \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var
