@@ -52,16 +52,23 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_q",
+    # django-ninja's own templates and static files: /api/docs runs Swagger UI from our static files.
+    "ninja",
     "apps.core",
     "apps.accounts",
     "apps.worklog",
     "apps.billing",
+    "apps.llm",
+    "apps.assist",
+    "apps.reporting",
 ]
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
+    # Unreadable or unstorable input is a 400/413 before any view; /api/ errors are always JSON.
+    "apps.core.middleware.RequestInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -140,6 +147,13 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
 }
+# The rate limits count per client address. Behind a TLS proxy every request comes from the proxy, so
+# tell allauth how many proxies in front of the app append to X-Forwarded-For (1 for one nginx, Caddy or
+# load balancer; the address that many entries from the right is the client's), or which header a proxy
+# sets to the client address (e.g. X-Real-IP, CF-Connecting-IP), which then wins. The counts live in the
+# default cache, which must be shared by every worker (Redis, below). `check --deploy` warns otherwise.
+ALLAUTH_TRUSTED_PROXY_COUNT = envint("ALLAUTH_TRUSTED_PROXY_COUNT", "0")
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER").strip() or None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_PASSKEY_SIGNUP_ENABLED = True
@@ -152,6 +166,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format across the app ("Mar 14, 2025"; "Mar 14, 2025, 14:05"): afterresume/formats/en/.
+FORMAT_MODULE_PATH = ["afterresume.formats"]
+# Our wording of allauth's texts (sentence case): locale/en/LC_MESSAGES/django.po, compiled to .mo.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -241,6 +259,22 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env("STRIPE_API_BASE")
 STRIPE_MAX_NETWORK_RETRIES = envint("STRIPE_MAX_NETWORK_RETRIES", "2")
+# The model gateway (apps.llm). `builtin` is offline, deterministic and free; `openai` is any
+# OpenAI-compatible /v1/chat/completions server (OpenAI, Ollama, vLLM, llama.cpp, LM Studio) at LLM_BASE_URL.
+# Retries: at most LLM_MAX_RETRIES more tries on 429, 5xx, timeouts and connection errors, with exponential
+# backoff and full jitter, honouring Retry-After up to LLM_RETRY_AFTER_MAX_SECONDS, and never past
+# LLM_RETRY_BUDGET_SECONDS in all. LLM_RESPONSE_FORMAT: json_schema (falls back to json_object by itself
+# when the server refuses it), json_object or none (the schema is in the prompt either way).
+LLM_PROVIDER = env("LLM_PROVIDER", "builtin").strip().lower()
+LLM_BASE_URL = env("LLM_BASE_URL")
+LLM_API_KEY = env("LLM_API_KEY")
+LLM_MODEL = env("LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT_SECONDS = float(env("LLM_TIMEOUT_SECONDS", "60"))
+LLM_MAX_RETRIES = envint("LLM_MAX_RETRIES", "2")
+LLM_RETRY_BUDGET_SECONDS = float(env("LLM_RETRY_BUDGET_SECONDS", "90"))
+LLM_RETRY_AFTER_MAX_SECONDS = float(env("LLM_RETRY_AFTER_MAX_SECONDS", "30"))
+LLM_RESPONSE_FORMAT = env("LLM_RESPONSE_FORMAT", "json_schema").strip().lower()
+
 # Reserve top-ups, in cents: the allowed range and the preset buttons on the billing page.
 BILLING_TOPUP_MIN_CENTS = envint("BILLING_TOPUP_MIN_CENTS", "500")
 BILLING_TOPUP_MAX_CENTS = envint("BILLING_TOPUP_MAX_CENTS", "50000")
@@ -248,8 +282,16 @@ BILLING_TOPUP_PRESETS_CENTS = [
     int(cents) for cents in envlist("BILLING_TOPUP_PRESETS_CENTS", "1000,2000,5000,10000")
 ]
 
+# The cache holds the login and sign-up rate-limit counters: Redis, shared by every gunicorn worker and
+# kept across restarts, whenever REDIS_URL is set (production); per-process memory otherwise (make run).
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "afterresume",
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -287,6 +329,16 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.utils.autoreload": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},  # the model SDK logs every request at INFO
+        "weasyprint": {"level": "WARNING"},  # PDF exports log each layout step at INFO
+        "fontTools": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Reports (apps/reporting): how many prompt tokens of entries one model request may carry before the entries
+# are summarised per group first (map, then reduce); the most entries a map step takes; how long share links
+# may live.
+REPORT_CONTEXT_TOKENS = envint("REPORT_CONTEXT_TOKENS", "12000")
+REPORT_MAP_CHUNK_ENTRIES = envint("REPORT_MAP_CHUNK_ENTRIES", "200")
+REPORT_SHARE_MAX_DAYS = envint("REPORT_SHARE_MAX_DAYS", "365")

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from afterresume.api import api
 from apps.accounts.views import InviteSignupByPasskeyView, InviteSignupView
 from apps.core import views as core_views
+from apps.reporting.urls import shared_urlpatterns as reporting_shared_urls
 
 
 def _public(patterns):
@@ -35,10 +36,15 @@ urlpatterns = [
     path("api/", include((_public(api_patterns), api_app_name), namespace=api_namespace)),
     path("log/", include("apps.worklog.urls")),
     path("billing/", include("apps.billing.urls")),
+    path("improve/", include("apps.assist.urls")),
     path("jobs/", include("apps.core.urls")),
+    path("reports/", include("apps.reporting.urls")),
+    # A report's share link: public and read-only (the view is marked login_not_required).
+    *reporting_shared_urls,
     path("", include("apps.accounts.urls")),
 ]
 
+handler400 = "apps.core.responses.bad_request"
 handler403 = "apps.core.views.permission_denied"
 handler404 = "apps.core.views.page_not_found"
 handler500 = "apps.core.views.server_error"

@@ -1,5 +1,18 @@
+from dataclasses import dataclass
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+
+SITE_NAME = "AfterResume"
+
+
+@dataclass(frozen=True)
+class EmailSite:
+    """What allauth's emails call `current_site`. Without the sites framework allauth would use the request's
+    host name for both, so the emails said "localhost:8000" where they mean AfterResume."""
+
+    name: str
+    domain: str
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -7,3 +20,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """Sign-up is open only by invite: every path (password or passkey) uses SignupForm, which
         requires a redeemable invite code. SIGNUP_OPEN=false closes sign-up entirely."""
         return settings.SIGNUP_OPEN
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        host = settings.SITE_URL.split("://", 1)[-1].rstrip("/")
+        super().send_mail(template_prefix, email, {**context, "current_site": EmailSite(SITE_NAME, host)})

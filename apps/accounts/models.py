@@ -1,13 +1,14 @@
-import zoneinfo
-
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.accounts.timezones import time_zone_choices
 from apps.core.models import TimeStampedModel
 
-TIME_ZONE_CHOICES = sorted((name, name.replace("_", " ")) for name in zoneinfo.available_timezones())
+# The canonical zones people choose from (apps/accounts/timezones.py). The field takes the function, so
+# the migration state does not depend on the machine's tz database.
+TIME_ZONE_CHOICES = time_zone_choices()
 
 
 class UserManager(BaseUserManager):
@@ -35,7 +36,7 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=150, blank=True)
-    time_zone = models.CharField(max_length=64, default="UTC", choices=TIME_ZONE_CHOICES)
+    time_zone = models.CharField(max_length=64, default="UTC", choices=time_zone_choices)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

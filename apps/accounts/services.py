@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -272,10 +272,16 @@ def access_token_revoke(*, token: PersonalAccessToken, actor: User) -> PersonalA
 
 
 def access_token_authenticate(*, raw: str) -> PersonalAccessToken | None:
-    """The active token for `raw` (with its user and tenant), or None. Records when it was last used."""
+    """The active token for `raw` (with its user and tenant), or None. Records when it was last used.
+
+    A token acts for its user in its workspace only while both still hold: the user is active and is
+    still a member of that workspace (leaving or being removed ends every token there at once).
+    """
+    still_member = Membership.objects.filter(user_id=OuterRef("user_id"), tenant_id=OuterRef("tenant_id"))
     token = (
         PersonalAccessToken.objects.select_related("user", "tenant")
         .filter(token_hash=access_token_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(Exists(still_member))
         .first()
     )
     if token is None:

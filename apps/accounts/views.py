@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import selectors, services
@@ -41,15 +42,26 @@ class InviteSignupByPasskeyView(AtomicSignupMixin, SignupByPasskeyView):
     pass
 
 
+DASHBOARD_WORKLOG_ID = "dashboard-worklog"
+
+
 @require_GET
 def dashboard(request):
+    headers = request.headers
+    if headers.get("HX-Request") == "true" and headers.get("HX-Target") == DASHBOARD_WORKLOG_ID:
+        # The work-log cards alone, re-fetched after an entry is saved on the page.
+        response = render(request, "accounts/partials/_dashboard_worklog.html", {"tenant": request.tenant})
+        patch_vary_headers(response, ["HX-Request", "HX-Target"])
+        return response
     context = {
         "tenant": request.tenant,
         "security": selectors.security_summary(user=request.user),
         "member_since": request.user.date_joined,
         "invite_stats": selectors.invite_status_counts() if request.user.is_staff else None,
     }
-    return render(request, "accounts/dashboard.html", context)
+    response = render(request, "accounts/dashboard.html", context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 @require_http_methods(["GET", "POST"])

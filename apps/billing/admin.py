@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
 
-from apps.billing import services
+from apps.billing import services, unit_prices
 from apps.billing.models import (
     Hold,
     LedgerEntry,
@@ -112,9 +113,54 @@ class ReserveAccountAdmin(admin.ModelAdmin):
             messages.error(request, exc.message)
 
 
+class RateLineItemForm(forms.ModelForm):
+    """Staff type dollars per 1M tokens (or per call, GB-month, export); micros per unit are stored."""
+
+    price = forms.DecimalField(
+        label="Price (USD)", min_value=0, max_digits=32, decimal_places=18, help_text=unit_prices.HELP
+    )
+
+    class Meta:
+        model = RateLineItem
+        fields = ["meter", "model", "price"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and self.instance.meter in unit_prices.PRICE_UNITS:
+            self.initial["price"] = unit_prices.dollars_from_micros(
+                self.instance.meter, self.instance.unit_price_micros
+            ).normalize()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("meter") and data.get("price") is not None:
+            try:
+                self.instance.unit_price_micros = unit_prices.micros_from_dollars(
+                    data["meter"], data["price"]
+                )
+            except unit_prices.PriceError as exc:
+                self.add_error("price", str(exc))
+        return data
+
+
 class RateLineItemInline(admin.TabularInline):
     model = RateLineItem
+    form = RateLineItemForm
     extra = 1
+    fields = ["meter", "model", "price", "reads_as"]
+    readonly_fields = ["reads_as"]
+
+    @admin.display(description="Price (USD)")
+    def price(self, item) -> str:
+        """How a frozen version (shown read-only) lists its prices."""
+        return unit_prices.price_label(item.meter, item.unit_price_micros) if item.pk else ""
+
+    @admin.display(description="Reads as")
+    def reads_as(self, item) -> str:
+        if item.pk is None:
+            return "—"
+        label = unit_prices.price_label(item.meter, item.unit_price_micros)
+        return f"{label} ({item.unit_price_micros.normalize():f} micros per unit)"
 
     def _editable(self, obj) -> bool:
         return obj is None or not services.rate_version_is_used(version=obj)
@@ -154,8 +200,27 @@ class RateCardVersionAdmin(admin.ModelAdmin):
 
     form = RateCardVersionForm
     inlines = [RateLineItemInline]
-    list_display = ["rate_card", "effective_from", "note"]
+    list_display = ["rate_card", "effective_from", "note", "prices"]
     list_filter = ["rate_card"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("rate_card").prefetch_related("line_items")
+
+    @admin.display(description="Prices")
+    def prices(self, version) -> str:
+        lines = sorted(version.line_items.all(), key=lambda item: (item.meter, item.model))
+        return format_html_join(
+            "",
+            "<div>{}{}: {}</div>",
+            (
+                (
+                    item.get_meter_display(),
+                    f" ({item.model})" if item.model else "",
+                    unit_prices.price_label(item.meter, item.unit_price_micros),
+                )
+                for item in lines
+            ),
+        )
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and services.rate_version_is_used(version=obj):

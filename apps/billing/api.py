@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 from django.urls import reverse
 from ninja import Query, Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from apps.billing import selectors, services, stripe_gateway
 from apps.billing.models import LedgerEntry
@@ -18,6 +18,7 @@ from apps.billing.schemas import (
     UsageFilters,
 )
 from apps.core.errors import ValidationFailed
+from apps.core.pagination import BoundedPageNumberPagination
 from apps.core.tenancy import require_tenant
 
 router = Router(tags=["billing"])
@@ -34,7 +35,7 @@ def reserve_balance(request):
 
 
 @router.get("/reserve/ledger/", response=list[LedgerEntryOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPageNumberPagination, page_size=50)
 def reserve_ledger(request, filters: Query[LedgerFilters]):
     if filters.kind and filters.kind not in LedgerEntry.Kind.values:
         raise ValidationFailed(
@@ -76,7 +77,9 @@ def portal_session(request):
 
 @router.post("/webhook/", auth=None, include_in_schema=True)
 def stripe_webhook(request):
-    """Stripe calls this. 400 for a bad signature, 500 when applying failed (Stripe then retries)."""
+    """Stripe calls this. 400 for a bad signature; 200 once the event is recorded, including a rejected one
+    (it did not match our top-up: nothing credited, shown to staff, not retried); 500 when applying it
+    failed on the way (Stripe then retries)."""
     try:
         event = stripe_gateway.webhook_event_verify(
             payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")

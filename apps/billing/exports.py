@@ -1,4 +1,8 @@
-"""The ledger as CSV: one writer for `export_ledger` and the staff download, in constant memory."""
+"""The ledger as CSV: one writer for `export_ledger` and the staff download, in constant memory.
+
+Text cells are spreadsheet-safe (apps.core.csv_safety): a memo like `=HYPERLINK(...)` is written as
+`'=HYPERLINK(...)`, while the signed amounts stay numbers (`-0.000001`).
+"""
 
 import codecs
 import csv
@@ -9,7 +13,9 @@ from django.db import connection
 from psycopg import sql
 
 from apps.accounts.models import Tenant
-from apps.billing.selectors import LEDGER_EXPORT_COLUMNS, ledger_export_bounds
+from apps.billing.selectors import LEDGER_EXPORT_COLUMNS
+from apps.core.csv_safety import csv_text, csv_text_sql
+from apps.core.dates import day_range
 from apps.core.money import micros_to_decimal_string
 
 
@@ -29,26 +35,52 @@ def _csv_row(row: tuple) -> list:
         staff,
         memo,
     ) = row
+    # Text that people or other systems wrote goes through csv_text; ids, timestamps and the signed amounts
+    # are formatted here and stay plain numbers a spreadsheet can add up.
     return [
         entry_id,
         created_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        tenant,
-        kind,
+        csv_text(tenant),
+        csv_text(kind),
         micros_to_decimal_string(amount),
         micros_to_decimal_string(after),
-        currency,
-        key,
-        stripe_id,
+        csv_text(currency),
+        csv_text(key),
+        csv_text(stripe_id),
         usage_id if usage_id is not None else "",
         hold_id if hold_id is not None else "",
-        staff or "",
-        memo,
+        csv_text(staff),
+        csv_text(memo),
     ]
+
+
+# csv.writer quotes a field for the delimiter, the quote character and the characters of its line
+# terminator only, so with "\n" a carriage return inside a memo would go out unquoted (and split the row
+# for most readers), where PostgreSQL's COPY quotes it. The writer is given "\r\n", which makes it quote
+# any field with a CR or LF, and each row's "\r\n" is written as "\n".
+_WRITER_TERMINATOR = "\r\n"
+
+
+def _lf(line: str) -> str:
+    return line[: -len(_WRITER_TERMINATOR)] + "\n"
+
+
+class _LineEnds:
+    """Writes each csv row (one write call per row) to `out`, ending it with "\n"."""
+
+    def __init__(self, out=None):
+        self.out = out
+
+    def write(self, line: str) -> str:
+        line = _lf(line)
+        if self.out is not None:
+            self.out.write(line)
+        return line
 
 
 def ledger_csv_write(rows: Iterable[tuple], out) -> int:
     """Write the header and every row to a text stream; returns the number of entries written."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(_LineEnds(out), lineterminator=_WRITER_TERMINATOR)
     writer.writerow(LEDGER_EXPORT_COLUMNS)
     count = 0
     for row in rows:
@@ -57,14 +89,9 @@ def ledger_csv_write(rows: Iterable[tuple], out) -> int:
     return count
 
 
-class _Line:
-    def write(self, value: str) -> str:
-        return value
-
-
 def ledger_csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     """The same CSV as a stream of lines, for StreamingHttpResponse."""
-    writer = csv.writer(_Line(), lineterminator="\n")
+    writer = csv.writer(_LineEnds(), lineterminator=_WRITER_TERMINATOR)
     yield writer.writerow(LEDGER_EXPORT_COLUMNS)
     for row in rows:
         yield writer.writerow(_csv_row(row))
@@ -73,27 +100,33 @@ def ledger_csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
 # The same CSV, formatted by PostgreSQL: every column is written exactly as _csv_row writes it (UTC
 # timestamps with microseconds, exact six-decimal amounts, empty strings as empty fields), so a million-row
 # export costs what COPY costs instead of a Python loop. tests/billing/test_commands.py compares the two.
-_COPY_SELECT = """
+def _text(column: str) -> str:
+    """A text column as csv_text writes it; an empty result becomes NULL, which COPY writes unquoted (an
+    empty string would be written as "") so the bytes match csv.writer's."""
+    return f"NULLIF({csv_text_sql(column)}, '')"
+
+
+_COPY_SELECT = f"""
 SELECT l.id AS entry_id,
        to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS created_at,
-       t.slug AS tenant,
-       l.kind AS kind,
+       {_text("t.slug")} AS tenant,
+       {_text("l.kind")} AS kind,
        (l.amount_micros::numeric / 1000000)::numeric(26, 6) AS amount,
        (l.balance_after_micros::numeric / 1000000)::numeric(26, 6) AS balance_after,
-       a.currency AS currency,
-       NULLIF(l.idempotency_key, '') AS idempotency_key,
-       NULLIF(l.stripe_object_id, '') AS stripe_object_id,
+       {_text("a.currency")} AS currency,
+       {_text("l.idempotency_key")} AS idempotency_key,
+       {_text("l.stripe_object_id")} AS stripe_object_id,
        l.usage_event_id AS usage_event_id,
        l.hold_id AS hold_id,
-       NULLIF(u.email, '') AS staff_user,
-       NULLIF(l.memo, '') AS memo
+       {_text("u.email")} AS staff_user,
+       {_text("l.memo")} AS memo
 FROM billing_ledgerentry l
 JOIN accounts_tenant t ON t.id = l.tenant_id
 JOIN billing_reserveaccount a ON a.id = l.account_id
 LEFT JOIN accounts_user u ON u.id = l.staff_user_id
-WHERE {conditions}
+WHERE {{conditions}}
 ORDER BY l.id
-"""
+"""  # noqa: S608 - the only interpolations are this module's constant column names
 
 
 def ledger_csv_copy(
@@ -105,7 +138,7 @@ def ledger_csv_copy(
     conditions = [sql.SQL("TRUE")]
     if tenant is not None:
         conditions.append(sql.SQL("l.tenant_id = {}").format(sql.Literal(tenant.pk)))
-    start, end = ledger_export_bounds(since, until)
+    start, end = day_range(since, until)
     if start is not None:
         conditions.append(sql.SQL("l.created_at >= {}").format(sql.Literal(start)))
     if end is not None:

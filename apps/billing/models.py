@@ -198,7 +198,8 @@ class RateLineItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.meter} {self.model or '*'} @ {self.unit_price_micros}"
+        # No price here: the admin shows it in dollars per unit next to this (see apps.billing.unit_prices).
+        return f"{self.get_meter_display()}, {self.model or 'any model'}"
 
 
 class UsageEvent(models.Model):
@@ -211,6 +212,10 @@ class UsageEvent(models.Model):
     cost_micros = models.BigIntegerField()
     rate_version = models.ForeignKey(RateCardVersion, on_delete=models.PROTECT, related_name="usage_events")
     hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    estimated = models.BooleanField(
+        default=False,
+        help_text="The quantities were estimated (the provider reported no usage, or zero prompt tokens).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -302,9 +307,17 @@ class StripeEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
+    # A FAILED event whose error starts with this was refused on purpose (it did not match our records):
+    # the webhook answered 200, so Stripe does not retry it. Any other FAILED event answered 500.
+    REJECTED_PREFIX = "Not credited: "
+
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["status", "-received_at"])]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id} ({self.status})"
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == self.Status.FAILED and self.error.startswith(self.REJECTED_PREFIX)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Tenant
 from apps.billing.models import Hold, LedgerEntry, ReserveAccount, StripeEvent, TopUp, UsageEvent, UsageLine
+from apps.core.dates import day_range
 from apps.core.money import micros_to_cents
 
 LEDGER_EXPORT_COLUMNS = [
@@ -50,21 +51,15 @@ def reserve_balance(*, tenant: Tenant) -> dict:
     }
 
 
-def ledger_export_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
-    """[start, end) instants for whole days `since`..`until` (inclusive) in the current time zone."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(since, time.min, tzinfo=zone) if since else None
-    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone) if until else None
-    return start, end
-
-
-def _day_bounds(since: date | None, until: date | None) -> Q:
-    start, end = ledger_export_bounds(since, until)
+def _day_bounds(since: date | None, until: date | None, field: str = "created_at") -> Q:
+    """Whole days `since`..`until` (inclusive) in the current time zone; open at the ends of the calendar
+    (day_range leaves a side unbounded where `until + 1 day` or the shift to UTC would overflow)."""
+    start, end = day_range(since, until)
     query = Q()
     if start is not None:
-        query &= Q(created_at__gte=start)
+        query &= Q(**{f"{field}__gte": start})
     if end is not None:
-        query &= Q(created_at__lt=end)
+        query &= Q(**{f"{field}__lt": end})
     return query
 
 
@@ -80,14 +75,8 @@ def ledger_list(
 def usage_by_meter_and_day(
     *, tenant: Tenant, since: date | None = None, until: date | None = None
 ) -> list[dict]:
-    lines = UsageLine.objects.filter(tenant=tenant)
+    lines = UsageLine.objects.filter(tenant=tenant).filter(_day_bounds(since, until, "event__occurred_at"))
     zone = timezone.get_current_timezone()
-    if since:
-        lines = lines.filter(event__occurred_at__gte=datetime.combine(since, time.min, tzinfo=zone))
-    if until:
-        lines = lines.filter(
-            event__occurred_at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
-        )
     return list(
         lines.annotate(day=TruncDate("event__occurred_at", tzinfo=zone))
         .values("day", "meter")
@@ -151,8 +140,14 @@ def staff_usage_cost_by_tenant_and_model(*, since: datetime, limit: int = 50) ->
     )
 
 
-def staff_stripe_events_failed(*, limit: int = 20) -> list[StripeEvent]:
-    return list(StripeEvent.objects.filter(status=StripeEvent.Status.FAILED).select_related("tenant")[:limit])
+def staff_stripe_events_needing_attention(*, limit: int = 20) -> list[StripeEvent]:
+    """Failed events (retried by Stripe, or rejected as not matching a top-up) and processed ones that left
+    a note (credited, but the card could not be saved), newest first."""
+    return list(
+        StripeEvent.objects.filter(
+            Q(status=StripeEvent.Status.FAILED) | (Q(status=StripeEvent.Status.PROCESSED) & ~Q(error=""))
+        ).select_related("tenant")[:limit]
+    )
 
 
 def staff_tenant_choices() -> QuerySet[Tenant]:

@@ -145,6 +145,8 @@ def simulated_checkout(request, session_id: str):
             return redirect("billing_simulated_checkout", session_id=session_id)
         if outcome == "duplicate":
             messages.info(request, "This simulated checkout was already paid; it was credited once.")
+        elif outcome == "rejected":
+            messages.error(request, "This simulated checkout does not match its top-up; nothing was added.")
         else:
             amount = format_micros(cents_to_micros(topup.amount_cents))
             messages.success(request, f"Simulated payment of {amount} added to your reserve.")
@@ -165,7 +167,7 @@ def _staff_page(request, *, adjust_form, status=200):
         "attention": selectors.staff_accounts_needing_attention(),
         "usage_costs": selectors.staff_usage_cost_by_tenant_and_model(since=since),
         "usage_days": STAFF_USAGE_DAYS,
-        "failed_events": selectors.staff_stripe_events_failed(),
+        "failed_events": selectors.staff_stripe_events_needing_attention(),
         "adjust_form": adjust_form,
         "failed_status": StripeEvent.Status.FAILED,
     }

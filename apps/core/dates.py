@@ -24,7 +24,14 @@ def day_after(day: date, zone: tzinfo | None = None) -> datetime | None:
     """The first instant after `day` in `zone`; None near date.max (nothing later can be stored)."""
     if date.max - day < _EDGE:
         return None
-    return day_start(day + timedelta(days=1), zone)
+    following = day + timedelta(days=1)
+    start = day_start(following, zone)
+    if start is None:
+        # Near date.min day_start leaves a range open below, but an end must still close it ("until
+        # 0001-01-01" is almost nothing, not everything). The day after date.min converts in any zone.
+        start = datetime.combine(following, time.min, tzinfo=zone or timezone.get_current_timezone())
+        start = start.astimezone(UTC)
+    return start
 
 
 def day_range(

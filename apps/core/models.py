@@ -62,6 +62,9 @@ class Job(models.Model):
     """One piece of background work a person can watch: status, progress, error and an optional result file.
 
     Created by `apps.core.jobs.job_enqueue`; the task claims it with `job_run`, so running it twice is safe.
+    Each claim is a new attempt (`attempts` counts them); only the current attempt may move the job on.
+    Money is integer micros: `estimate_micros` is the most the work may cost, shown before it starts;
+    `cost_micros` is what was actually charged, summed over all attempts.
     """
 
     class Status(models.TextChoices):
@@ -69,6 +72,9 @@ class Job(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Done"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     tenant = models.ForeignKey(
         "accounts.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
@@ -92,6 +98,11 @@ class Job(models.Model):
     result_name = models.CharField(max_length=200, blank=True, help_text="The download's file name.")
     result_content_type = models.CharField(max_length=100, blank=True)
     next_url = models.CharField(max_length=300, blank=True, help_text="Where to go once the job is done.")
+    retryable = models.BooleanField(
+        default=True, help_text="Whether a failed or cancelled run may be started again with the same input."
+    )
+    estimate_micros = models.BigIntegerField(default=0, help_text="The most the work may cost, in micros.")
+    cost_micros = models.BigIntegerField(default=0, help_text="What the work was charged, in micros.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -105,7 +116,15 @@ class Job(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+        return self.status in self.FINISHED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.retryable and self.status in (self.Status.FAILED, self.Status.CANCELLED)
 
     @property
     def progress_percent(self) -> int:

@@ -1,10 +1,15 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404, HttpResponseServerError
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.errors import ApplicationError
+from apps.core.filenames import content_disposition
+from apps.core.jobs import job_cancel, job_retry
 from apps.core.models import Job
 from apps.core.tenancy import get_for_tenant_or_404
 
@@ -30,6 +35,10 @@ def favicon(request):
     return redirect(static("img/favicon.svg"), permanent=True)
 
 
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 @require_GET
 def job_detail(request, pk: int):
     """A job's status page; HTMX polls it for the status partial until the job has finished."""
@@ -37,6 +46,35 @@ def job_detail(request, pk: int):
     if request.headers.get("HX-Request"):
         return render(request, "core/partials/_job_status.html", {"job": job})
     return render(request, "core/job_detail.html", {"job": job})
+
+
+def _job_action(request, pk: int, action, done: str):
+    """Run `action` on the job; HTMX gets the job's fresh status plus a toast, a plain form a redirect."""
+    job = get_for_tenant_or_404(Job.objects.select_related("created_by"), tenant=request.tenant, pk=pk)
+    try:
+        job = action(job=job, user=request.user)
+        message, level = done, "success"
+    except ApplicationError as exc:
+        job.refresh_from_db()
+        message, level = exc.message, "error"
+    if not _is_htmx(request):
+        getattr(messages, level)(request, message)
+        return redirect("job_detail", pk=job.pk)
+    html = render_to_string("core/partials/_job_status.html", {"job": job}, request=request)
+    toast = render_to_string(
+        "core/partials/_toast_oob.html", {"message": message, "level": level}, request=request
+    )
+    return HttpResponse(html + toast)
+
+
+@require_POST
+def job_cancel_view(request, pk: int):
+    return _job_action(request, pk, job_cancel, "Job cancelled. Nothing more will be charged for it.")
+
+
+@require_POST
+def job_retry_view(request, pk: int):
+    return _job_action(request, pk, job_retry, "Job queued to run again.")
 
 
 @require_GET
@@ -49,11 +87,8 @@ def job_download(request, pk: int):
         handle = job.result_file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The file of this job is no longer kept.") from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=job.result_name or "download",
-        content_type=job.result_content_type or "application/octet-stream",
-    )
+    response = FileResponse(handle, content_type=job.result_content_type or "application/octet-stream")
+    # The name may come from a person's upload: built by the one helper that keeps a header intact.
+    response["Content-Disposition"] = content_disposition(job.result_name, as_attachment=True)
     response["Cache-Control"] = "private, no-store"
     return response

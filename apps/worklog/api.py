@@ -19,11 +19,13 @@ from apps.worklog.schemas import (
     ProjectOut,
     SkillOut,
     TagOut,
+    metric_decimal,
 )
 
 router = Router(tags=["worklog"])
 
 LIST_PARAMETERS = set(EntryListQuery.model_fields)
+METRIC_FIELDS = ("metric_value", "metric_before", "metric_after")
 
 
 def _entry(request, entry_id: int):
@@ -50,14 +52,28 @@ def entry_list(request, params: Query[EntryListQuery]):
         tag=params.tag,
     )
     page = selectors.entry_page(
-        tenant=require_tenant(request), filters=filters, cursor=params.cursor or None, limit=params.limit
+        tenant=require_tenant(request),
+        filters=filters,
+        cursor=params.cursor or None,
+        limit=params.limit,
+        with_evidence=True,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
+def _with_decimals(values: dict) -> dict:
+    """Metric strings ("12.5") as Decimals for the service; a null stays null (clears the value)."""
+    for name in METRIC_FIELDS:
+        if name in values:
+            values[name] = metric_decimal(values[name])
+    return values
+
+
 @router.post("/entries/", response={201: EntryOut})
 def entry_create(request, payload: EntryIn):
-    entry = services.entry_create(tenant=require_tenant(request), author=request.user, **payload.model_dump())
+    entry = services.entry_create(
+        tenant=require_tenant(request), author=request.user, **_with_decimals(payload.model_dump())
+    )
     return Status(201, selectors.entry_get(tenant=entry.tenant, pk=entry.pk))
 
 
@@ -69,11 +85,11 @@ def entry_detail(request, id: int):
 @router.patch("/entries/{id}/", response=EntryOut)
 def entry_update(request, id: int, payload: EntryPatch):
     entry = _entry(request, id)
-    changes = payload.model_dump(exclude_unset=True)
+    changes = _with_decimals(payload.model_dump(exclude_unset=True))
     for name in ("skills", "tags"):
         if name in changes and changes[name] is None:
             changes[name] = []
-    for name in ("body", "impact"):
+    for name in ("body", "impact", "metric_unit"):
         if name in changes and changes[name] is None:
             changes[name] = ""
     for name in ("confidential", "outcome_pending"):

@@ -3,7 +3,7 @@
 from django import forms
 
 from apps.worklog import services
-from apps.worklog.selectors import EntryFilters
+from apps.worklog.selectors import NEEDS_CHOICES, EntryFilters
 
 DATE_INPUT = {"type": "date", "class": "form-control"}
 
@@ -133,7 +133,7 @@ def _decimal(label: str, placeholder: str = "") -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         required=False,
-        max_digits=18,
+        max_digits=services.METRIC_INTEGER_DIGITS + 4,
         decimal_places=4,
         widget=forms.NumberInput(attrs={"class": "form-control", "step": "any", "placeholder": placeholder}),
     )
@@ -189,6 +189,12 @@ class TimelineFilterForm(forms.Form):
     project = forms.CharField(required=False, max_length=services.NAME_MAX)
     skill = forms.CharField(required=False, max_length=services.NAME_MAX)
     tag = forms.CharField(required=False, max_length=services.TAG_MAX)
+    # What the entries still lack (the dashboard links here): see selectors.entry_filter_needs.
+    needs = forms.ChoiceField(
+        required=False,
+        choices=[("", "Anything"), *NEEDS_CHOICES.items()],
+        error_messages={"invalid_choice": "Choose what the entries still need from the list."},
+    )
 
     def clean(self):
         cleaned = super().clean()

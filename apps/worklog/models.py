@@ -90,6 +90,7 @@ class Entry(TenantOwnedModel):
 
     class Meta:
         ordering = ["-occurred_on", "-id"]
+        verbose_name_plural = "entries"
         indexes = [
             models.Index(fields=["tenant", "-occurred_on", "-id"], name="entry_timeline"),
             models.Index(fields=["tenant", "outcome_pending", "follow_up_on"], name="entry_follow_up"),
@@ -126,6 +127,57 @@ class Evidence(TenantOwnedModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name_plural = "evidence"
 
     def __str__(self) -> str:
         return self.title or self.original_name or self.url
+
+
+class EntryVersion(TenantOwnedModel):
+    """An entry's text (title, details, impact, measurable result) as it was before a change replaced it.
+
+    Written by `entry_update` whenever one of those fields changes, so no wording is ever lost: an edit, an
+    accepted suggestion and a restore each keep the text they replaced. Restoring a version is a change too.
+    """
+
+    class Source(models.TextChoices):
+        EDIT = "edit", "Edit"
+        SUGGESTION = "suggestion", "Accepted suggestion"
+        RESTORE = "restore", "Restore"
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="versions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who made the change that replaced this text.",
+    )
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.EDIT)
+    # The assist app's suggestion that replaced this text (worklog does not import assist: an id, not a key).
+    suggestion_id = models.PositiveBigIntegerField(null=True, blank=True)
+    restored_version = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    metric_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    metric_unit = models.CharField(max_length=30, blank=True)
+    metric_before = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    metric_after = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["entry", "-created_at"], name="entry_version_history")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (before {self.source_label})"
+
+    @property
+    def source_label(self) -> str:
+        """ "edit", "suggestion 12" or "restore": what replaced this text."""
+        if self.source == self.Source.SUGGESTION and self.suggestion_id:
+            return f"suggestion {self.suggestion_id}"
+        return self.source

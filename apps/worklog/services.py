@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.events import emit_event
-from apps.worklog.models import Employer, Entry, Evidence, Project, Skill, Tag
+from apps.worklog.models import Employer, Entry, EntryVersion, Evidence, Project, Skill, Tag
 from apps.worklog.skills import MAX_SKILL_LENGTH, skill_normalise
 from apps.worklog.uploads import CheckedUpload, check_upload
+from apps.worklog.versions import EDIT, ChangeSource, entry_text, entry_version_record, text_changed
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -29,7 +30,10 @@ IMPACT_MAX = 5_000
 NAME_MAX = 120
 TAG_MAX = 50
 METRIC_UNIT_MAX = 30
-METRIC_LIMIT = Decimal("100000000000000")  # the model keeps 18 digits, 4 after the point
+# Up to 11 digits before the point and 4 after: 15 significant digits, which every database keeps exactly
+# (SQLite stores decimals as doubles, so the column's 18 digits would not read back).
+METRIC_INTEGER_DIGITS = 11
+METRIC_LIMIT = Decimal(10) ** METRIC_INTEGER_DIGITS
 SKILLS_PER_ENTRY = 30
 TAGS_PER_ENTRY = 30
 FILES_PER_UPLOAD = 20
@@ -426,8 +430,13 @@ def entry_update(
     confidential: bool = _UNSET,
     outcome_pending: bool = _UNSET,
     follow_up_on: date | None = _UNSET,
+    source: ChangeSource = EDIT,
 ) -> Entry:
-    """Change the given fields of an entry; fields not passed stay as they are."""
+    """Change the given fields of an entry; fields not passed stay as they are.
+
+    When the text (title, details, impact, measurable result) changes, the text it had is kept first as a
+    version, marked with `source`: an edit, an accepted suggestion or a restore.
+    """
     if entry.deleted_at is not None:
         raise ValidationFailed("This entry was deleted. Undo the delete before changing it.")
     given = {
@@ -450,11 +459,14 @@ def entry_update(
     if given.get("occurred_on", 0) is None:
         raise ValidationFailed("Give the entry a date.", field="occurred_on")
     values = _validated(given, today=_today_for(actor))
+    previous_text = entry_text(entry)
     for name, value in values.items():
         setattr(entry, name, value)
     _check_follow_up(entry)
     _apply_references(entry, employer=employer, project=project, actor=actor)
     entry.save()
+    if text_changed(previous_text, entry_text(entry)):
+        entry_version_record(entry=entry, previous=previous_text, actor=actor, source=source)
     if skills is not _UNSET:
         entry.skills.set(_skills_for(tenant=entry.tenant, names=skills, actor=actor))
     if tags is not _UNSET:
@@ -463,6 +475,25 @@ def entry_update(
     changed = sorted([*values, *(name for name, value in related.items() if value is not _UNSET)])
     emit_event("entry.updated", tenant=entry.tenant, actor=actor, entry_id=entry.pk, fields=changed)
     return entry
+
+
+@transaction.atomic
+def entry_version_restore(*, entry: Entry, version: EntryVersion, actor) -> Entry:
+    """Put a kept version's text back. The text it replaces is kept as a version too: nothing is lost."""
+    if version.entry_id != entry.pk:
+        raise ValidationFailed("That version belongs to another entry.")
+    if not text_changed(entry_text(entry), entry_text(version)):
+        raise ValidationFailed("The entry already reads like this version; there is nothing to restore.")
+    restored = entry_update(
+        entry=entry,
+        actor=actor,
+        **entry_text(version),
+        source=ChangeSource(kind=EntryVersion.Source.RESTORE, restored_version=version),
+    )
+    emit_event(
+        "entry.version_restored", tenant=entry.tenant, actor=actor, entry_id=entry.pk, version=version.pk
+    )
+    return restored
 
 
 @transaction.atomic

@@ -1,21 +1,42 @@
 """django-q2 jobs for the work log. Each takes a job id, calls one porting service and reports progress.
 
-`job_run` claims the job first, so a task delivered twice does the work once.
+`job_run` claims the job first, so a task delivered twice does the work once. An import's uploaded file is
+the job's input: the preview job keeps it for the confirmation when there is something to import, and
+removes it on every other outcome (nothing importable, a refused file, any failure); the import job
+removes it once it has finished, either way.
 """
 
+import io
 import tempfile
 
 from django.core.files import File
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.core.jobs import job_input_discard, job_progress, job_result_prune, job_run, job_succeed
+from apps.core.filenames import filename_clean
+from apps.core.jobs import (
+    JobCancelled,
+    job_cancelled,
+    job_input_discard,
+    job_progress,
+    job_result_prune,
+    job_run,
+    job_succeed,
+)
 from apps.core.models import Job
 from apps.worklog.porting.export import workspace_export_write
-from apps.worklog.porting.importers import import_commit, import_upload_open
+from apps.worklog.porting.importers import (
+    Preview,
+    import_commit,
+    import_preview,
+    import_upload_open,
+    skipped_rows_write,
+)
 
 EXPORT_KIND = "worklog.export"
 IMPORT_KIND = "worklog.import"
+PREVIEW_KIND = "worklog.import_preview"
 EXPORTS_KEPT = 3
 
 
@@ -54,7 +75,49 @@ def worklog_export(job_id: int) -> None:
     job_run(job_id, work)
 
 
-def worklog_import(job_id: int, fmt: str) -> None:
+def import_summary_lines(counts: dict) -> list[str]:
+    imported = f"Imported {_plural(counts['entries'], 'entry', 'entries')}"
+    if counts.get("evidence"):
+        imported += f" and {_plural(counts['evidence'], 'piece')} of evidence"
+    lines = [imported + "."]
+    if counts.get("skipped"):
+        lines.append(f"Skipped {_plural(counts['skipped'], 'row')} with problems, as you chose.")
+    lines.append(
+        f"New: {_plural(counts['employers'], 'employer')}, {_plural(counts['projects'], 'project')}, "
+        f"{_plural(counts['skills'], 'skill')}, {_plural(counts['tags'], 'tag')}."
+    )
+    return lines
+
+
+def _reporter(job: Job):
+    """A progress callback that also stops the work once the job was cancelled."""
+
+    def report(done: int, total: int, step: str) -> None:
+        if not job_progress(job, done, total, step=step):
+            raise JobCancelled(f"job {job.pk} is no longer running")
+
+    return report
+
+
+def _input_discard_unless_kept(job_id: int) -> None:
+    """After a run: an import's upload is kept only by a check that succeeded with something to import."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not job.input_file:
+        return
+    if job.kind == PREVIEW_KIND and job.status == Job.Status.SUCCEEDED:
+        return
+    if job.is_finished:
+        job_input_discard(job)
+
+
+@receiver(job_cancelled)
+def _import_cancelled(sender, job: Job, **kwargs) -> None:
+    # A cancelled check or import keeps nothing of the person's file.
+    if job.kind in (PREVIEW_KIND, IMPORT_KIND):
+        job_input_discard(job)
+
+
+def worklog_import(job_id: int, fmt: str, skip_bad: bool = False, expect_good: int | None = None) -> None:
     def work(job: Job) -> None:
         try:
             with import_upload_open(tenant=job.tenant, name=job.input_file.name) as handle:
@@ -63,17 +126,77 @@ def worklog_import(job_id: int, fmt: str) -> None:
                     user=job.created_by,
                     fmt=fmt,
                     handle=handle,
-                    progress=lambda done, total, step: job_progress(job, done, total, step=step),
+                    skip_bad=skip_bad,
+                    expect_good=expect_good,
+                    progress=_reporter(job),
                 )
         finally:
             # Finished either way: a failed import is fixed and uploaded again, not retried.
             job_input_discard(job)
-        lines = [
-            f"Imported {_plural(counts['entries'], 'entry', 'entries')} "
-            f"and {_plural(counts['evidence'], 'piece')} of evidence.",
-            f"New: {_plural(counts['employers'], 'employer')}, {_plural(counts['projects'], 'project')}, "
-            f"{_plural(counts['skills'], 'skill')}, {_plural(counts['tags'], 'tag')}.",
-        ]
-        job_succeed(job, summary={"counts": counts, "lines": lines, "next_label": "Open your log"})
+        job_succeed(
+            job,
+            summary={"counts": counts, "lines": import_summary_lines(counts), "next_label": "Open your log"},
+        )
 
     job_run(job_id, work)
+
+
+def skipped_rows_name(filename: str) -> str:
+    stem = filename_clean(filename, default="import").rsplit(".", 1)[0][:120] or "import"
+    return f"{stem}-skipped-rows.csv"
+
+
+def worklog_import_preview(job_id: int, fmt: str, filename: str = "") -> None:
+    """Check an uploaded file in the background; the job's summary holds the preview to confirm."""
+
+    def work(job: Job) -> None:
+        try:
+            _reporter(job)(0, 0, "Reading the file")
+            with import_upload_open(tenant=job.tenant, name=job.input_file.name) as handle:
+                parsed = import_preview(
+                    tenant=job.tenant,
+                    user=job.created_by,
+                    fmt=fmt,
+                    handle=handle,
+                    progress=_reporter(job),
+                )
+            preview = Preview.from_parsed(parsed)
+            if not preview.confirmable:
+                job_input_discard(job)  # nothing can be imported from it: it is not kept
+            summary = {
+                "preview": preview.to_json(),
+                "lines": _preview_lines(preview),
+                "next_label": "See the check",
+            }
+            if parsed.skipped:
+                with tempfile.TemporaryFile() as target:
+                    text = io.TextIOWrapper(target, encoding="utf-8", newline="")
+                    skipped_rows_write(parsed, text)
+                    text.flush()
+                    text.detach()
+                    target.seek(0)
+                    name = skipped_rows_name(filename)
+                    job_succeed(
+                        job,
+                        summary=summary,
+                        result=File(target, name=name),
+                        result_name=name,
+                        content_type="text/csv; charset=utf-8",
+                    )
+            else:
+                job_succeed(job, summary=summary)
+        except BaseException:
+            job_input_discard(job)
+            raise
+
+    job_run(job_id, work)
+    _input_discard_unless_kept(job_id)
+
+
+def _preview_lines(preview: Preview) -> list[str]:
+    if preview.ok:
+        return [f"{_plural(preview.total, 'entry', 'entries')} can be imported."]
+    return [
+        f"{_plural(preview.error_count, 'problem')} in {_plural(preview.bad, 'entry', 'entries')} "
+        f"of {preview.total:,}."
+    ]

@@ -19,28 +19,16 @@ urlpatterns = [
     path("skills/<int:pk>/", views.skill_edit, name="worklog_skill_edit"),
     path("skills/<int:pk>/rename/", views.skill_rename, name="worklog_skill_rename"),
     path("skills/<int:pk>/merge/", views.skill_merge, name="worklog_skill_merge"),
-]
-
-# Import & export (apps/worklog/views_porting.py).
-from apps.worklog import views_porting  # noqa: E402
-
-urlpatterns += [
-    path("import-export/", views_porting.porting, name="worklog_porting"),
+    path("import-export/", views.porting, name="worklog_porting"),
+    path("import-export/template.csv", views.porting_csv_template, name="worklog_porting_csv_template"),
+    path("import-export/export/", views.porting_export, name="worklog_porting_export"),
+    path("import-export/import/", views.porting_import_preview, name="worklog_porting_import_preview"),
+    path("import-export/import/<int:pk>/", views.porting_import_job, name="worklog_porting_import_job"),
     path(
-        "import-export/template.csv", views_porting.porting_csv_template, name="worklog_porting_csv_template"
+        "import-export/import/skipped-rows.csv",
+        views.porting_import_skipped,
+        name="worklog_porting_import_skipped",
     ),
-    path("import-export/export/", views_porting.porting_export, name="worklog_porting_export"),
-    path(
-        "import-export/import/", views_porting.porting_import_preview, name="worklog_porting_import_preview"
-    ),
-    path(
-        "import-export/import/confirm/",
-        views_porting.porting_import_commit,
-        name="worklog_porting_import_commit",
-    ),
-    path(
-        "import-export/import/cancel/",
-        views_porting.porting_import_cancel,
-        name="worklog_porting_import_cancel",
-    ),
+    path("import-export/import/confirm/", views.porting_import_commit, name="worklog_porting_import_commit"),
+    path("import-export/import/cancel/", views.porting_import_cancel, name="worklog_porting_import_cancel"),
 ]

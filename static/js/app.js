@@ -5,12 +5,16 @@
  * is wired up here through data attributes instead of inline handlers:
  *
  *   [data-theme-toggle]              switches light/dark mode (theme.js sets it before paint)
- *   .toast                           Bootstrap toasts are shown as soon as they appear
+ *   .toast                           Bootstrap toasts are shown as soon as they appear, however they are
+ *                                    inserted (page load, htmx swap, out-of-band swap into #toasts)
  *   [data-copy-target="#id"]         copies the value/text of #id, label flips to "Copied"
  *   form[data-confirm="…"]           asks window.confirm() before submitting
  *   (also on a submit button)
  *   .modal[data-open-on-load]        opens the modal right away (e.g. a form with errors)
  *   [data-select-on-focus]           selects the whole value of an input when focused
+ *   input[data-time-zone-detect]     an empty time-zone field gets the browser's zone (Intl), mapped to
+ *                                    its canonical name with the JSON alias list named by
+ *                                    data-time-zone-aliases
  *
  * htmx requests carry the CSRF token from <meta name="csrf-token">.
  */
@@ -187,6 +191,19 @@
     });
   }
 
+  /* Out-of-band swaps into #toasts do not always raise htmx:load on the new toast, so the toast area
+     is watched directly: anything added to it is shown. */
+  function watchToasts() {
+    var area = document.getElementById('toasts');
+    if (!area || !window.MutationObserver || area.hasAttribute('data-ar-watched')) {
+      return;
+    }
+    area.setAttribute('data-ar-watched', '');
+    new window.MutationObserver(function () {
+      showToasts(area);
+    }).observe(area, { childList: true, subtree: true });
+  }
+
   function openModals(root) {
     if (!window.bootstrap) {
       return;
@@ -213,7 +230,46 @@
     }
   });
 
+  /* -------------------------------------------------------------- time zone */
+
+  function browserTimeZone() {
+    try {
+      return (window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone) || '';
+    } catch (error) {
+      return '';
+    }
+  }
+
+  function canonicalTimeZone(input, zone) {
+    var listId = input.getAttribute('data-time-zone-aliases');
+    var data = listId ? document.getElementById(listId) : null;
+    if (!data) {
+      return zone;
+    }
+    try {
+      var aliases = JSON.parse(data.textContent);
+      return aliases[zone.toLowerCase()] || zone;
+    } catch (error) {
+      return zone;
+    }
+  }
+
+  function detectTimeZones(root) {
+    root.querySelectorAll('input[data-time-zone-detect]').forEach(function (input) {
+      if (input.value || input.hasAttribute('data-ar-detected')) {
+        return;
+      }
+      input.setAttribute('data-ar-detected', '');
+      var zone = browserTimeZone();
+      if (zone) {
+        input.value = canonicalTimeZone(input, zone);
+      }
+    });
+  }
+
   function init(root) {
+    watchToasts();
+    detectTimeZones(root);
     showToasts(root);
     openModals(root);
     syncThemeToggles();

@@ -7,8 +7,13 @@
  *   [data-quick-add]             opens the quick-add modal (so does the N key outside text fields)
  *   #quick-add-modal             its form is fetched with htmx the first time it opens
  *   [data-swap-errors]           htmx swaps 400/422 answers into this form (validation errors, typed text kept)
- *   worklog:entry-saved          (HX-Trigger) closes the modal and refreshes the timeline if it is on screen
+ *   worklog:entry-saved          (HX-Trigger) closes the modal and refreshes the timeline if it is on screen;
+ *                                any element with hx-trigger="worklog:entry-saved from:body" (the dashboard's
+ *                                cards) re-fetches itself too
  *   [data-suggest-add]           a suggested skill/tag chip: adds its data-value to the form's input
+ *   [data-filed-under]           chips showing the employer and project the entry will be filed under;
+ *                                they follow the fields as they are typed in, and [data-filed-remove]
+ *                                clears its field (and focuses it, so another can be typed)
  *   [data-follow-up-toggle]      the "result not known yet" box shows [data-follow-up-field]
  *   [data-drop-zone]             drag files onto it; with data-auto-submit the form uploads at once
  */
@@ -87,6 +92,12 @@
     if (chip) {
       event.preventDefault();
       addSuggestion(chip);
+      return;
+    }
+    var remove = target.closest('[data-filed-remove]');
+    if (remove) {
+      event.preventDefault();
+      removeFiledUnder(remove);
     }
   });
 
@@ -190,6 +201,63 @@
     input.dispatchEvent(new Event('input', { bubbles: true }));
     input.focus();
   }
+
+  /* ---------------------------------------------------------- filed under */
+
+  function filedField(form, name) {
+    return form ? form.querySelector('input[name="' + name + '"]') : null;
+  }
+
+  function syncFiledUnder(form) {
+    var strip = form ? form.querySelector('[data-filed-under]') : null;
+    if (!strip) {
+      return;
+    }
+    var any = false;
+    strip.querySelectorAll('[data-filed-chip]').forEach(function (chip) {
+      var name = chip.getAttribute('data-filed-chip');
+      var input = filedField(form, name);
+      var value = input ? input.value.trim() : '';
+      var label = chip.querySelector('[data-filed-value]');
+      if (label) {
+        label.textContent = value;
+      }
+      var nameLabel = chip.querySelector('.ar-filed-name');
+      if (nameLabel) {
+        nameLabel.title = (name === 'employer' ? 'Employer: ' : 'Project: ') + value;
+      }
+      chip.hidden = !value;
+      any = any || Boolean(value);
+    });
+    var none = strip.querySelector('[data-filed-none]');
+    if (none) {
+      none.hidden = any;
+    }
+  }
+
+  function removeFiledUnder(button) {
+    var form = button.closest('form');
+    var name = button.getAttribute('data-filed-remove');
+    var input = filedField(form, name);
+    if (!input) {
+      return;
+    }
+    input.value = '';
+    var hint = form.querySelector('[data-filed-hint]');
+    if (hint) {
+      hint.hidden = true;
+    }
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.focus();
+  }
+
+  document.addEventListener('input', function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || (input.name !== 'employer' && input.name !== 'project')) {
+      return;
+    }
+    syncFiledUnder(input.closest('form'));
+  });
 
   /* -------------------------------------------------------------- follow-up */
 

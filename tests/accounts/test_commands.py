@@ -1,8 +1,16 @@
+import ast
+import io
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils.module_loading import import_string
+from django_q.models import Schedule
 
 from apps.accounts import services
+from apps.accounts.management.commands import bootstrap as bootstrap_command
 from apps.accounts.models import Membership, User
+from apps.billing.models import RateCard, RateCardVersion
 
 
 def test_it_prints_the_invite_code_alone_on_the_last_line(db, capsys):
@@ -38,3 +46,48 @@ def test_it_needs_admin_credentials(db, monkeypatch):
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     with pytest.raises(CommandError, match="ADMIN_EMAIL"):
         call_command("bootstrap")
+
+
+def _bootstrap() -> list[str]:
+    out = io.StringIO()
+    call_command("bootstrap", "--email", "boss@example.com", "--password", "a long password 123", stdout=out)
+    return out.getvalue().splitlines()
+
+
+def test_it_runs_each_apps_bootstrap_step_in_installed_apps_order_once(db):
+    assert _bootstrap() == [
+        "Created staff admin boss@example.com.",
+        "Work log: scheduled the daily purge of entries deleted more than 30 days ago.",
+        "Billing: installed the default rate card 'standard'.",
+        "Billing: scheduled hold expiry every 5 minutes.",
+    ]
+    assert _bootstrap() == [
+        "Updated staff admin boss@example.com.",
+        "Work log: the daily purge of entries deleted more than 30 days ago is scheduled.",
+        "Billing: rate card 'standard' is already installed; left as it is.",
+        "Billing: hold expiry is scheduled every 5 minutes.",
+    ]
+    assert (RateCard.objects.count(), RateCardVersion.objects.count()) == (1, 1)
+    schedules = dict(Schedule.objects.values_list("name", "func"))
+    assert schedules == {
+        "worklog: purge deleted entries": "apps.worklog.services.entry_purge_deleted",
+        "billing: expire holds": "apps.billing.tasks.holds_expire",
+    }
+    assert all(callable(import_string(func)) for func in schedules.values())
+
+
+def test_it_keeps_accounts_ignorant_of_money():
+    """Dependencies point from billing to accounts; the command only knows that apps may have a step."""
+    source = Path(bootstrap_command.__file__).read_text()
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not {
+        name
+        for name in imported
+        if name and not name.startswith(("apps.accounts", "apps.core", "django", "os"))
+    }
+    assert "billing" not in source.lower() and "rate card" not in source.lower()

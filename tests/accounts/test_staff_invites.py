@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from apps.accounts import services
@@ -65,3 +67,33 @@ def test_it_shows_redemption_history_and_revokes(staff_client, alice):
 def test_it_answers_404_for_a_missing_invite(staff_client):
     assert staff_client.get(f"{LIST}424242/").status_code == 404
     assert staff_client.post(f"{LIST}424242/revoke/").status_code == 404
+
+
+def _row(page: str, note: str) -> str:
+    start = page.rindex("<tr>", 0, page.index(note))
+    return page[start : page.index("</tr>", start)]
+
+
+def test_it_says_an_invite_was_made_on_the_command_line(staff_client, staff):
+    services.invite_create(created_by=None, note="from-the-shell")
+    services.invite_create(created_by=staff, note="from-the-page")
+    page = staff_client.get(LIST).content.decode()
+    assert "Command line" in _row(page, "from-the-shell")
+    assert "by staff@example.com" in _row(page, "from-the-page") and "Command line" not in _row(
+        page, "from-the-page"
+    )
+    invite = Invite.objects.get(note="from-the-shell")
+    assert "On the command line" in staff_client.get(f"{LIST}{invite.pk}/").content.decode()
+
+
+def test_it_writes_dates_and_times_one_way(staff_client, staff):
+    invite, _ = services.invite_create(created_by=staff, note="dated", expires_in_days=10)
+    Invite.objects.filter(pk=invite.pk).update(
+        created_at=datetime(2025, 3, 14, 14, 5, tzinfo=UTC),
+        expires_at=datetime(2025, 3, 24, 9, 0, tzinfo=UTC),
+    )
+    row = _row(staff_client.get(LIST).content.decode(), "dated")
+    assert ">Mar 14, 2025</time>" in row and ">Mar 24, 2025</time>" in row
+    assert 'title="Mar 14, 2025, 14:05"' in row
+    detail = staff_client.get(f"{LIST}{invite.pk}/").content.decode()
+    assert ">Mar 14, 2025, 14:05</time>" in detail and ">Mar 24, 2025, 09:00</time>" in detail

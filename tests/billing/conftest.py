@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from apps.billing import selectors, services
+from apps.billing.models import TopUp
 from tests.billing.fake_stripe_extras import FakeStripe
 
 WEBHOOK_SECRET = "whsec_test_afterresume"
@@ -36,10 +37,17 @@ def ledger_may_break():
 
 
 @pytest.fixture(scope="session")
-def fake_stripe():
+def fake_stripe_server():
     server = FakeStripe()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def fake_stripe(fake_stripe_server):
+    """The loopback server, answering normally again after each test that made it fail."""
+    yield fake_stripe_server
+    fake_stripe_server.heal()
 
 
 @pytest.fixture
@@ -80,8 +88,26 @@ def post_webhook(client, event: dict, *, header: str | None = None, timestamp: i
     )
 
 
-def checkout_completed_event(*, tenant, amount_cents: int, session_id: str | None = None, **session) -> dict:
+def checkout_topup(*, tenant, amount_cents: int, session_id: str | None = None) -> TopUp:
+    """The TopUp record a Checkout start leaves behind (what the webhook must match)."""
+    return TopUp.objects.create(
+        tenant=tenant,
+        account=services.reserve_account_ensure(tenant=tenant),
+        public_id=TopUp.new_public_id("co"),
+        source=TopUp.Source.CHECKOUT,
+        amount_cents=amount_cents,
+        stripe_object_id=session_id or f"cs_test_{time.time_ns()}",
+    )
+
+
+def checkout_completed_event(
+    *, tenant, amount_cents: int, session_id: str | None = None, record: bool = True, **session
+) -> dict:
+    """Stripe's event for a paid Checkout Session; with `record`, the matching TopUp is created first."""
     session_id = session_id or f"cs_test_{time.time_ns()}"
+    topup_id = ""
+    if record:
+        topup_id = checkout_topup(tenant=tenant, amount_cents=amount_cents, session_id=session_id).public_id
     return {
         "id": f"evt_{session_id}",
         "object": "event",
@@ -95,7 +121,7 @@ def checkout_completed_event(*, tenant, amount_cents: int, session_id: str | Non
                 "currency": "usd",
                 "customer": None,
                 "payment_intent": None,
-                "metadata": {"tenant_id": str(tenant.pk), "topup_id": "", "purpose": "reserve_topup"},
+                "metadata": {"tenant_id": str(tenant.pk), "topup_id": topup_id, "purpose": "reserve_topup"},
                 **session,
             }
         },

@@ -7,12 +7,17 @@ one base URL. Test-only hooks live under /_config/ (localstripe leaves that pref
   POST /_config/checkout/sessions/{id}/complete   the customer pays on the hosted page: a card is
                                                   attached, a PaymentIntent confirmed, and the
                                                   `checkout.session.completed` event body returned
+  POST /_config/failures  {"path", "status"}      from now on answer that API path with that status
+                                                  (Stripe's error body), as an outage would
+  DELETE /_config/failures                        answer normally again
 """
 
 import asyncio
+import json
 import secrets
 import threading
 import time
+import urllib.request
 import warnings
 
 from aiohttp import web
@@ -25,6 +30,7 @@ with warnings.catch_warnings():
     from localstripe.server import app, get_post_data, json_response
 
 CHECKOUT_SESSIONS: dict[str, dict] = {}
+FAILURES: dict[str, int] = {}  # API path -> the HTTP status it answers with instead
 TEST_CARD = "4242424242424242"
 
 
@@ -134,6 +140,26 @@ async def portal_session_create(request):
     )
 
 
+@web.middleware
+async def failure_middleware(request, handler):
+    status = FAILURES.get(request.path)
+    if status and not request.path.startswith("/_config/"):
+        body = {"error": {"type": "api_error", "message": f"Simulated outage ({status})."}}
+        return web.json_response(body, status=status)
+    return await handler(request)
+
+
+async def failures_set(request):
+    data = await request.json()
+    FAILURES[data["path"]] = int(data["status"])
+    return web.json_response({"failing": FAILURES})
+
+
+async def failures_clear(request):
+    FAILURES.clear()
+    return web.json_response({"failing": FAILURES})
+
+
 _routes_added = False
 
 
@@ -145,6 +171,9 @@ def _add_routes() -> None:
     app.router.add_get("/v1/checkout/sessions/{id}", checkout_session_retrieve)
     app.router.add_post("/_config/checkout/sessions/{id}/complete", checkout_session_complete)
     app.router.add_post("/v1/billing_portal/sessions", portal_session_create)
+    app.router.add_post("/_config/failures", failures_set)
+    app.router.add_delete("/_config/failures", failures_clear)
+    app.middlewares.append(failure_middleware)
     _routes_added = True
 
 
@@ -163,6 +192,23 @@ class FakeStripe:
         self.thread = threading.Thread(target=self.loop.run_forever, name="fake-stripe", daemon=True)
         self.thread.start()
 
+    def _config(self, method: str, path: str, body: dict | None = None) -> None:
+        request = urllib.request.Request(  # noqa: S310 - the loopback test server, over http
+            f"{self.url}{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"},
+            method=method,
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+
+    def fail(self, path: str, status: int = 500) -> None:
+        """Make the server answer `path` (e.g. /v1/payment_intents/pi_123) with `status` until healed."""
+        self._config("POST", "/_config/failures", {"path": path, "status": status})
+
+    def heal(self) -> None:
+        self._config("DELETE", "/_config/failures")
+
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
@@ -170,6 +216,7 @@ class FakeStripe:
         pending = asyncio.all_tasks(self.loop)
         for task in pending:
             task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        if pending:  # gather() of nothing would make its future on the calling thread's loop
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.run_until_complete(self.runner.cleanup())
         self.loop.close()

@@ -95,6 +95,63 @@ def test_it_explains_bad_export_arguments(db, args, message):
         _export(*args)
 
 
+FORMULA_MEMOS = ["=1+1", "-5", "@x", "\tx", "+x", "\rx", '=HYPERLINK("http://evil")', "a=b", "line\rbreak"]
+
+
+def _formula_ledger(tenant, staff):
+    from apps.accounts.models import Tenant
+
+    services.reserve_credit(tenant=tenant, amount_micros=10_000_000, idempotency_key="=cmd|' /C calc'!A0")
+    for index, memo in enumerate(FORMULA_MEMOS):
+        services.reserve_deduct(
+            tenant=tenant, amount_micros=index + 1, idempotency_key=f"m{index}", memo=memo
+        )
+    staff.email = "=staff@example.com"
+    staff.save(update_fields=["email"])
+    services.reserve_adjust(
+        tenant=tenant, amount_micros=-7, reason="+ goodwill", actor=staff, idempotency_key="d"
+    )
+    minus = Tenant.objects.create(name="Minus", slug="-minus")
+    services.reserve_credit(tenant=minus, amount_micros=1, idempotency_key="@top")
+
+
+def test_it_neutralises_formulas_in_text_cells_and_keeps_amounts_numeric(tenant, staff):
+    _formula_ledger(tenant, staff)
+    rows = {row[0]: row for row in _export()[1:]}
+    by_memo = [rows[str(entry.pk)] for entry in LedgerEntry.objects.filter(kind="usage").order_by("id")]
+    assert [row[-1] for row in by_memo] == [
+        "'=1+1",
+        "'-5",
+        "'@x",
+        "'\tx",
+        "'+x",
+        "'\rx",
+        '\'=HYPERLINK("http://evil")',
+        "a=b",
+        "line\rbreak",
+    ]
+    assert [row[4] for row in by_memo] == [f"-0.00000{index}" for index in range(1, 10)]
+    credit, adjustment, minus = (
+        rows[str(entry.pk)] for entry in LedgerEntry.objects.exclude(kind="usage").order_by("id")
+    )
+    assert credit[7] == "'=cmd|' /C calc'!A0"
+    assert (adjustment[4], adjustment[5], adjustment[11], adjustment[12]) == (
+        "-0.000007",
+        "9.999948",
+        "'=staff@example.com",
+        "'+ goodwill",
+    )
+    assert (minus[2], minus[7]) == ("'-minus", "'@top")
+
+
+def test_it_neutralises_formulas_in_the_staff_download(staff_client, tenant, staff):
+    _formula_ledger(tenant, staff)
+    response = staff_client.get("/billing/staff/ledger.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row[-1] for row in rows[2:11]] == [_export()[index][-1] for index in range(2, 11)]
+    assert rows[2][-1] == "'=1+1" and rows[2][4] == "-0.000001"
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's; SQLite has one writer")
 def test_it_writes_the_same_csv_through_copy_as_through_python(tenant, other_tenant, staff):
     # A whole-second timestamp, which isoformat would print without microseconds unless told not to.
@@ -107,6 +164,7 @@ def test_it_writes_the_same_csv_through_copy_as_through_python(tenant, other_ten
     services.reserve_adjust(
         tenant=tenant, amount_micros=2_000_000, reason="goodwill — ünïcode", actor=staff, idempotency_key="d"
     )
+    _formula_ledger(other_tenant, staff)
     today = timezone.localdate()
     for bounds in ({}, {"tenant": tenant}, {"since": today, "until": today}):
         through_copy, through_python = io.StringIO(), io.StringIO()

@@ -118,6 +118,7 @@ def test_it_starts_one_automatic_top_up_under_the_threshold_and_charges_it(
                 "object": "payment_intent",
                 "amount": 2500,
                 "amount_received": 2500,
+                "currency": "usd",
                 "metadata": {
                     "tenant_id": str(tenant.pk),
                     "topup_id": pending.public_id,

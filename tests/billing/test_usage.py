@@ -30,7 +30,7 @@ def test_it_installs_the_rate_card_from_bootstrap_idempotently(db, capsys):
     for _ in range(2):
         call_command("bootstrap", email="admin@example.com", password="a long admin passphrase")
     assert RateCard.objects.count() == 1
-    assert "Kept rate card 'standard'" in capsys.readouterr().out
+    assert "Billing: rate card 'standard' is already installed; left as it is." in capsys.readouterr().out
 
 
 def test_it_prices_tokens_in_fractions_of_a_micro_rounded_once(tenant, rate_card):

@@ -217,3 +217,63 @@ def test_it_loads_older_entries_while_scrolling(page, alice, tenant, transaction
     expect(page.locator(".ar-tl-entry")).to_have_count(45)
     expect(page.locator(".ar-tl-more")).to_have_count(0)
     expect(page.locator(".ar-tl-entry").last).to_contain_text("Entry 00")
+
+
+def test_it_shows_the_toast_and_refreshes_the_dashboard_after_a_quick_add(
+    page, shot, alice, tenant, transactional_db
+):
+    services.entry_create(
+        tenant=tenant, author=alice, title="Planned the migration", employer="Acme", project="Atlas"
+    )
+    sign_in(page, alice)
+    this_week = page.locator("[data-insight=this-week] .ar-stat-value")
+    expect(this_week).to_contain_text("1")
+    page.evaluate("window.arNoReload = true")  # gone if the page reloads
+
+    page.locator("body").press("n")
+    modal = page.locator("#quick-add-modal")
+    modal.locator("input[name=title]").fill("Paired with Sam on the flaky test")
+    modal.get_by_role("button", name="Save entry").click()
+
+    expect(modal).to_be_hidden()
+    toast = page.locator("#toasts .toast", has_text="Logged “Paired with Sam on the flaky test”.")
+    expect(toast).to_be_visible()
+    expect(toast).to_have_class(re.compile(r"\bshow\b"))
+    recent = page.locator(".ar-recent-entries")
+    expect(recent.locator(".ar-row").first).to_contain_text("Paired with Sam on the flaky test")
+    expect(this_week).to_contain_text("2")
+    expect(page.locator("[data-insight=no-impact] .ar-stat-value")).to_contain_text("2")
+    assert page.evaluate("window.arNoReload") is True
+    shot("dashboard-after-quick-add")
+
+
+def test_it_files_the_entry_with_no_project_once_the_project_chip_is_removed(
+    page, shot, alice, tenant, transactional_db
+):
+    services.entry_create(
+        tenant=tenant, author=alice, title="Planned the migration", employer="Acme", project="Atlas"
+    )
+    sign_in(page, alice)
+    page.locator("body").press("n")
+    modal = page.locator("#quick-add-modal")
+    project_chip = modal.locator("[data-filed-chip=project]")
+    expect(modal.locator("[data-filed-chip=employer]")).to_contain_text("Acme")
+    expect(project_chip).to_contain_text("Atlas")
+    expect(modal.get_by_text("(as your last entry)")).to_be_visible()
+    shot("quick-add-chips")
+
+    modal.get_by_role("button", name="Remove the project").click()
+    expect(project_chip).to_be_hidden()
+    expect(modal.locator("input[name=project]")).to_have_value("")
+    expect(modal.locator("input[name=project]")).to_be_focused()  # ready for another name
+
+    # Typing in a field updates its chip; the employer stays.
+    modal.locator("input[name=employer]").fill("Acme Labs")
+    expect(modal.locator("[data-filed-chip=employer]")).to_contain_text("Acme Labs")
+    modal.locator("input[name=title]").fill("Reviewed the hiring rubric")
+    modal.get_by_role("button", name="Save entry").click()
+    expect(modal).to_be_hidden()
+    expect(page.locator("#toasts .toast.show")).to_contain_text("Reviewed the hiring rubric")
+
+    entry = Entry.objects.get(title="Reviewed the hiring rubric")
+    assert entry.project is None and entry.employer.name == "Acme Labs"

@@ -21,6 +21,7 @@ PUBLIC_PAGES = {
     "accounts/2fa/webauthn/login/",
     "accounts/2fa/webauthn/signup/",
     "admin/login/",
+    "r/<str:token>/",  # a report's share link: unguessable, revocable, read-only (apps/reporting)
     "favicon.ico",
 }
 # The API authenticates each operation itself and answers 401, so its URLs skip the login redirect.

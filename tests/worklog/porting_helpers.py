@@ -8,6 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django_q.conf import Conf
 
 from apps.worklog.models import Employer, Entry, Evidence, Project, Skill, Tag
@@ -33,6 +36,57 @@ def media(settings, tmp_path):
 def sync_jobs(monkeypatch):
     """django-q2's sync mode: async_task runs the task inline, through the real worker code."""
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+PREVIEW = reverse("worklog_porting_import_preview")
+CONFIRM = reverse("worklog_porting_import_commit")
+
+
+@pytest.fixture(name="upload_import")
+def upload_import_fixture(django_capture_on_commit_callbacks):
+    """upload_import(client, content, fmt=..., name=...) -> the preview page, as the person sees it.
+
+    A file checked in the request answers with the preview; a file checked by a job (a ZIP, a large file)
+    redirects to the job's page, which is followed once the job (run inline) has finished.
+    """
+
+    def upload(client, content, *, fmt: str, name: str):
+        data = content.encode() if isinstance(content, str) else content
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(PREVIEW, {"format": fmt, "file": SimpleUploadedFile(name, data)})
+        if response.status_code == 302 and "/import-export/import/" in response["Location"]:
+            return client.get(response["Location"])
+        return response
+
+    return upload
+
+
+@pytest.fixture(name="confirm_import")
+def confirm_import_fixture(django_capture_on_commit_callbacks):
+    """confirm_import(client, preview_response, mode="all" | "skip") -> the confirmation's response."""
+
+    def confirm(client, preview_response, mode: str = "all"):
+        token = preview_response.context["token"]
+        assert token, "the preview offers nothing to confirm"
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(CONFIRM, {"token": token, "mode": mode})
+
+    return confirm
+
+
+def stored_files() -> set[str]:
+    """Every file in the private storage's evidence, imports and jobs folders."""
+    found = set()
+    for folder in ("evidence", "imports", "jobs"):
+        if not default_storage.exists(folder):
+            continue
+        for sub in default_storage.listdir(folder)[0]:
+            found |= {f"{folder}/{sub}/{name}" for name in default_storage.listdir(f"{folder}/{sub}")[1]}
+    return found
+
+
+def import_uploads() -> set[str]:
+    return {name for name in stored_files() if name.startswith("imports/")}
 
 
 def fill_workspace(tenant, author) -> dict:

@@ -35,6 +35,21 @@ def _skill_kwargs(owner):
     return {"pk": entry.skills.get(name="Kubernetes").pk}
 
 
+def _import_check_kwargs(owner):
+    from apps.core.models import Job
+    from apps.worklog.tasks import PREVIEW_KIND
+
+    job = Job.objects.create(
+        tenant=owner.memberships.get().tenant,
+        created_by=owner,
+        kind=PREVIEW_KIND,
+        label="Checking alice.csv",
+        func_path="apps.worklog.tasks.worklog_import_preview",
+        params={"fmt": "csv", "filename": "alice.csv"},
+    )
+    return {"pk": job.pk}
+
+
 OUTSIDER_GETS_404 = {
     "worklog_entry_detail": (_entry_kwargs, ["get"]),
     "worklog_entry_edit": (_entry_kwargs, ["get", "post"]),
@@ -47,4 +62,5 @@ OUTSIDER_GETS_404 = {
     "worklog_skill_edit": (_skill_kwargs, ["get"]),
     "worklog_skill_rename": (_skill_kwargs, ["post"]),
     "worklog_skill_merge": (_skill_kwargs, ["post"]),
+    "worklog_porting_import_job": (_import_check_kwargs, ["get"]),
 }

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from apps.accounts.models import Tenant
@@ -13,13 +12,21 @@ from apps.core.models import Job
 from apps.worklog.models import Employer, Entry, Evidence, Project, Skill, Tag
 from apps.worklog.porting.export import workspace_export_write
 from apps.worklog.porting.importers import ImportHasErrors, import_commit
-from apps.worklog.tasks import worklog_import
-from tests.worklog.porting_helpers import fill_workspace, make_zip, media, snapshot, sync_jobs, zip_members  # noqa: F401 - fixtures
+from apps.worklog.tasks import IMPORT_KIND, worklog_import
+from tests.worklog.porting_helpers import (  # noqa: F401 - fixtures
+    CONFIRM,
+    confirm_import_fixture,
+    fill_workspace,
+    make_zip,
+    media,
+    snapshot,
+    stored_files,
+    sync_jobs,
+    upload_import_fixture,
+    zip_members,
+)
 
 pytestmark = pytest.mark.usefixtures("media", "sync_jobs")
-
-PREVIEW = reverse("worklog_porting_import_preview")
-CONFIRM = reverse("worklog_porting_import_commit")
 
 GOOD_CSV = (
     "occurred_on,title,body,impact,employer,project,skills,tags,confidential,outcome_pending,follow_up_on,"
@@ -30,53 +37,34 @@ GOOD_CSV = (
 )
 
 
-def _upload(client, content: bytes | str, *, fmt: str, name: str):
-    data = content.encode() if isinstance(content, str) else content
-    return client.post(PREVIEW, {"format": fmt, "file": SimpleUploadedFile(name, data)})
-
-
-def _confirm(client, preview_response, capture):
-    token = preview_response.context["token"]
-    assert token
-    with capture(execute=True):
-        return client.post(CONFIRM, {"token": token})
-
-
 def _export_bytes(tenant) -> bytes:
     buffer = io.BytesIO()
     workspace_export_write(tenant=tenant, target=buffer)
     return buffer.getvalue()
 
 
-def _stored_files() -> set[str]:
-    found = set()
-    for folder in ("evidence", "imports", "jobs"):
-        if not default_storage.exists(folder):
-            continue
-        for sub in default_storage.listdir(folder)[0]:
-            found |= {f"{folder}/{sub}/{name}" for name in default_storage.listdir(f"{folder}/{sub}")[1]}
-    return found
+_stored_files = stored_files
 
 
 # --------------------------------------------------------------------------------------- ZIP round trip
 
 
 def test_it_round_trips_a_workspace_through_its_export(
-    client, alice, tenant, charlie, other_tenant, django_capture_on_commit_callbacks
+    client, alice, tenant, charlie, other_tenant, upload_import, confirm_import
 ):
     fill_workspace(tenant, alice)
     archive = _export_bytes(tenant)
 
     client.force_login(charlie)
-    preview = _upload(client, archive, fmt="zip", name="export.zip")
+    preview = upload_import(client, archive, fmt="zip", name="export.zip")
     assert preview.status_code == 200
     page = preview.content.decode()
     assert "All 3 entries can be imported." in page
     assert "3 employers, 3 projects, 3 skills, 3 tags and 2 evidence files" in page
     assert not Entry.objects.filter(tenant=other_tenant).exists()
 
-    response = _confirm(client, preview, django_capture_on_commit_callbacks)
-    job = Job.objects.get(tenant=other_tenant)
+    response = confirm_import(client, preview)
+    job = Job.objects.get(tenant=other_tenant, kind=IMPORT_KIND)
     assert response.status_code == 302 and response["Location"] == reverse(
         "job_detail", kwargs={"pk": job.pk}
     )
@@ -101,13 +89,13 @@ def test_it_round_trips_a_workspace_through_its_export(
 
 
 def test_it_runs_the_import_job_once_even_if_delivered_twice(
-    client, alice, tenant, charlie, other_tenant, django_capture_on_commit_callbacks
+    client, alice, tenant, charlie, other_tenant, upload_import, confirm_import
 ):
     fill_workspace(tenant, alice)
     client.force_login(charlie)
-    preview = _upload(client, _export_bytes(tenant), fmt="zip", name="export.zip")
-    _confirm(client, preview, django_capture_on_commit_callbacks)
-    job = Job.objects.get(tenant=other_tenant)
+    preview = upload_import(client, _export_bytes(tenant), fmt="zip", name="export.zip")
+    confirm_import(client, preview)
+    job = Job.objects.get(tenant=other_tenant, kind=IMPORT_KIND)
 
     worklog_import(job.pk, "zip")  # the queue delivers it again
 
@@ -117,14 +105,14 @@ def test_it_runs_the_import_job_once_even_if_delivered_twice(
 
 
 def test_it_refuses_a_workspace_export_into_a_workspace_with_entries(
-    client, alice, tenant, charlie, other_tenant, django_capture_on_commit_callbacks
+    client, alice, tenant, charlie, other_tenant, upload_import, confirm_import
 ):
     fill_workspace(tenant, alice)
     archive = _export_bytes(tenant)
     Entry.objects.create(tenant=other_tenant, occurred_on=date(2024, 1, 2), title="Already here")
     client.force_login(charlie)
 
-    response = _upload(client, archive, fmt="zip", name="export.zip")
+    response = upload_import(client, archive, fmt="zip", name="export.zip")
 
     assert response.status_code == 400
     assert "already has 1 entry" in response.content.decode()
@@ -135,16 +123,16 @@ def test_it_refuses_a_workspace_export_into_a_workspace_with_entries(
 
 
 def test_it_refuses_at_confirmation_when_the_workspace_filled_up_meanwhile(
-    client, alice, tenant, charlie, other_tenant, django_capture_on_commit_callbacks
+    client, alice, tenant, charlie, other_tenant, upload_import, confirm_import
 ):
     fill_workspace(tenant, alice)
     client.force_login(charlie)
-    preview = _upload(client, _export_bytes(tenant), fmt="zip", name="export.zip")
+    preview = upload_import(client, _export_bytes(tenant), fmt="zip", name="export.zip")
     Tag.objects.create(tenant=other_tenant, name="typed-meanwhile")
 
-    _confirm(client, preview, django_capture_on_commit_callbacks)
+    confirm_import(client, preview)
 
-    job = Job.objects.get(tenant=other_tenant)
+    job = Job.objects.get(tenant=other_tenant, kind=IMPORT_KIND)
     assert job.status == Job.Status.FAILED
     assert "can only be imported into an empty workspace" in job.error
     assert not Entry.objects.filter(tenant=other_tenant).exists()
@@ -153,7 +141,7 @@ def test_it_refuses_at_confirmation_when_the_workspace_filled_up_meanwhile(
     assert not any(name.startswith(f"evidence/{other_tenant.pk}/") for name in _stored_files())
 
 
-def test_it_reports_problems_inside_a_damaged_export(client, charlie, other_tenant):
+def test_it_reports_problems_inside_a_damaged_export(client, charlie, other_tenant, upload_import):
     members = {
         "manifest.json": json.dumps({"format": "afterresume.worklog", "version": 1}),
         "entries.json": json.dumps(
@@ -177,9 +165,11 @@ def test_it_reports_problems_inside_a_damaged_export(client, charlie, other_tena
         ),
     }
     client.force_login(charlie)
-    response = _upload(client, make_zip(members), fmt="zip", name="export.zip")
+    response = upload_import(client, make_zip(members), fmt="zip", name="export.zip")
     page = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 200 and response.context["job"].kind == "worklog.import_preview"
+    assert not response.context["token"]  # a workspace export is all or nothing: nothing to confirm
+    assert "restored whole or not at all" in page
     assert "“2024-02-30” is not a real date." in page
     assert "evidence/9/1-gone.pdf is not in the archive." in page
     assert "is not a web address" in page
@@ -196,9 +186,9 @@ def test_it_reports_problems_inside_a_damaged_export(client, charlie, other_tena
         (make_zip({"manifest.json": '{"format": "afterresume.worklog", "version": 99}'}), "newer version"),
     ],
 )
-def test_it_rejects_files_that_are_not_exports(client, charlie, content, message):
+def test_it_rejects_files_that_are_not_exports(client, charlie, content, message, upload_import):
     client.force_login(charlie)
-    response = _upload(client, content, fmt="zip", name="export.zip")
+    response = upload_import(client, content, fmt="zip", name="export.zip")
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not _stored_files()
@@ -207,16 +197,16 @@ def test_it_rejects_files_that_are_not_exports(client, charlie, content, message
 # -------------------------------------------------------------------------------------------------- CSV
 
 
-def test_it_previews_and_imports_a_csv(alice_client, alice, tenant, django_capture_on_commit_callbacks):
+def test_it_previews_and_imports_a_csv(alice_client, alice, tenant, upload_import, confirm_import):
     Employer.objects.create(tenant=tenant, name="Acme Corp")
-    preview = _upload(alice_client, "\ufeff" + GOOD_CSV, fmt="csv", name="log.csv")
+    preview = upload_import(alice_client, "\ufeff" + GOOD_CSV, fmt="csv", name="log.csv")
     assert preview.status_code == 200
     page = preview.content.decode()
     assert "All 2 entries can be imported." in page
     assert "Shipped the billing page" in page
     assert not Entry.objects.exists()
 
-    response = _confirm(alice_client, preview, django_capture_on_commit_callbacks)
+    response = confirm_import(alice_client, preview)
     assert response.status_code == 302 and response["Location"] == reverse("worklog_timeline")
     assert not Job.objects.exists()  # small files are imported at once
 
@@ -234,15 +224,15 @@ def test_it_previews_and_imports_a_csv(alice_client, alice, tenant, django_captu
     assert not _stored_files()  # the upload is gone once imported
 
 
-def test_it_reads_semicolon_separated_csv(alice_client, tenant, django_capture_on_commit_callbacks):
+def test_it_reads_semicolon_separated_csv(alice_client, tenant, upload_import, confirm_import):
     content = "occurred_on;title;skills\n2025-01-05;Wrote the RFC;SQL, and more\n"
-    preview = _upload(alice_client, content, fmt="csv", name="log.csv")
-    _confirm(alice_client, preview, django_capture_on_commit_callbacks)
+    preview = upload_import(alice_client, content, fmt="csv", name="log.csv")
+    confirm_import(alice_client, preview)
     entry = Entry.objects.get(tenant=tenant)
     assert entry.title == "Wrote the RFC" and [s.name for s in entry.skills.all()] == ["SQL, and more"]
 
 
-def test_it_lists_every_bad_row_with_its_number_and_writes_nothing(alice_client, tenant):
+def test_it_lists_every_bad_row_with_its_number_and_writes_nothing(alice_client, tenant, upload_import):
     long_title = "x" * 201
     content = (
         "occurred_on,title,confidential,follow_up_on,outcome_pending,metric_value\n"
@@ -254,7 +244,7 @@ def test_it_lists_every_bad_row_with_its_number_and_writes_nothing(alice_client,
         "2025-01-09,Pending without date,false,,true,\n"
         "2025-01-10,Not a number,false,,,twelve\n"
     )
-    response = _upload(alice_client, content, fmt="csv", name="log.csv")
+    response = upload_import(alice_client, content, fmt="csv", name="log.csv")
     assert response.status_code == 400
     errors = [(e.row, e.field) for e in response.context["parsed"].errors]
     assert errors == [
@@ -271,9 +261,10 @@ def test_it_lists_every_bad_row_with_its_number_and_writes_nothing(alice_client,
     assert "title is 201 characters long; the limit is 200." in page
     assert "“maybe” is not true or false" in page
     assert "6 problems in 6 of 7 entries. Nothing has been imported." in page
-    assert 'name="token"' not in page  # there is nothing to confirm
+    assert 'name="mode" value="all"' not in page  # all or nothing is not on offer
+    assert "Import the 1 good row, skip the 6 bad ones" in page
     assert not Entry.objects.exists() and not Employer.objects.exists()
-    assert not _stored_files()
+    assert len(_stored_files()) == 1  # the upload waits for the choice
 
 
 def test_it_refuses_the_whole_commit_when_one_row_is_bad(alice, tenant):
@@ -286,15 +277,15 @@ def test_it_refuses_the_whole_commit_when_one_row_is_bad(alice, tenant):
 
 
 def test_it_checks_the_file_again_when_the_import_is_confirmed(
-    alice_client, tenant, django_capture_on_commit_callbacks
+    alice_client, tenant, upload_import, confirm_import
 ):
-    preview = _upload(alice_client, GOOD_CSV, fmt="csv", name="log.csv")
+    preview = upload_import(alice_client, GOOD_CSV, fmt="csv", name="log.csv")
     name = alice_client.session["worklog_pending_import"]["name"]
     # The stored upload changes between the preview and the confirmation.
     default_storage.delete(name)
     default_storage.save(name, io.BytesIO((GOOD_CSV + "2025-01-01,,,,,,,,,,,,\n").encode()))
 
-    response = _confirm(alice_client, preview, django_capture_on_commit_callbacks)
+    response = confirm_import(alice_client, preview)
 
     assert response.status_code == 400
     assert "1 problem found in the file; nothing was imported" in response.content.decode()
@@ -320,18 +311,18 @@ def test_it_refuses_a_confirmation_without_a_checked_file(alice_client):
         ("occurred_on,title\n2025-01-01,caf\xe9\n".encode("latin-1"), "not UTF-8 text"),
     ],
 )
-def test_it_explains_a_csv_it_cannot_read(alice_client, content, message):
-    response = _upload(alice_client, content, fmt="csv", name="log.csv")
+def test_it_explains_a_csv_it_cannot_read(alice_client, content, message, upload_import):
+    response = upload_import(alice_client, content, fmt="csv", name="log.csv")
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Entry.objects.exists()
 
 
-def test_it_imports_a_large_csv_as_a_job(alice_client, tenant, django_capture_on_commit_callbacks):
+def test_it_imports_a_large_csv_as_a_job(alice_client, tenant, upload_import, confirm_import):
     rows = "".join(
         f"2024-{1 + i % 12:02d}-{1 + i % 28:02d},Entry {i},,,Acme,,Python;SQL,bulk\n" for i in range(2001)
     )
-    preview = _upload(
+    preview = upload_import(
         alice_client,
         "occurred_on,title,body,impact,employer,project,skills,tags\n" + rows,
         fmt="csv",
@@ -339,7 +330,7 @@ def test_it_imports_a_large_csv_as_a_job(alice_client, tenant, django_capture_on
     )
     assert preview.status_code == 200 and "runs in the background" in preview.content.decode()
 
-    response = _confirm(alice_client, preview, django_capture_on_commit_callbacks)
+    response = confirm_import(alice_client, preview)
 
     job = Job.objects.get()
     assert response["Location"] == reverse("job_detail", kwargs={"pk": job.pk})
@@ -382,10 +373,10 @@ JRNL = {
 }
 
 
-def test_it_imports_a_jrnl_export(alice_client, tenant, django_capture_on_commit_callbacks):
-    preview = _upload(alice_client, json.dumps(JRNL), fmt="jrnl", name="journal.json")
+def test_it_imports_a_jrnl_export(alice_client, tenant, upload_import, confirm_import):
+    preview = upload_import(alice_client, json.dumps(JRNL), fmt="jrnl", name="journal.json")
     assert preview.status_code == 200, preview.context["parsed"].errors
-    _confirm(alice_client, preview, django_capture_on_commit_callbacks)
+    confirm_import(alice_client, preview)
 
     paged, fixed, long = Entry.objects.filter(tenant=tenant).order_by("occurred_on", "id")
     assert paged.title == "Paged twice overnight."  # 08:05 comes before 17:40 on the same day
@@ -396,9 +387,9 @@ def test_it_imports_a_jrnl_export(alice_client, tenant, django_capture_on_commit
     assert long.body.startswith(JRNL["entries"][2]["title"]) and long.body.endswith("Rest.")
 
 
-def test_it_reports_bad_jrnl_entries(alice_client):
+def test_it_reports_bad_jrnl_entries(alice_client, upload_import):
     document = {"entries": [{"title": "No date"}, "not an entry", {"date": "2024-01-01", "title": "Fine"}]}
-    response = _upload(alice_client, json.dumps(document), fmt="jrnl", name="journal.json")
+    response = upload_import(alice_client, json.dumps(document), fmt="jrnl", name="journal.json")
     assert response.status_code == 400
     assert [(e.row, e.field) for e in response.context["parsed"].errors] == [(1, "occurred_on"), (2, "entry")]
     assert not Entry.objects.exists()
@@ -411,16 +402,16 @@ def test_it_reports_bad_jrnl_entries(alice_client):
         ('[{"date": "2024-01-01"}]', "This JSON is not a jrnl export"),
     ],
 )
-def test_it_explains_a_jrnl_file_it_cannot_read(alice_client, content, message):
-    response = _upload(alice_client, content, fmt="jrnl", name="journal.json")
+def test_it_explains_a_jrnl_file_it_cannot_read(alice_client, content, message, upload_import):
+    response = upload_import(alice_client, content, fmt="jrnl", name="journal.json")
     assert response.status_code == 400
     assert message in response.content.decode()
 
 
-def test_it_keeps_the_import_page_for_members_only(client, alice, charlie, other_tenant):
+def test_it_keeps_the_import_page_for_members_only(client, alice, charlie, other_tenant, upload_import):
     # Each person imports into their own workspace: charlie's import never lands in alice's.
     client.force_login(charlie)
-    preview = _upload(client, GOOD_CSV, fmt="csv", name="log.csv")
+    preview = upload_import(client, GOOD_CSV, fmt="csv", name="log.csv")
     assert preview.status_code == 200
     assert Tenant.objects.get(pk=other_tenant.pk)
     client.force_login(alice)

@@ -83,3 +83,37 @@ def test_it_is_on_every_app_page(alice_client):
     for url in ("/", "/profile/", "/log/skills/"):
         page = alice_client.get(url).content.decode()
         assert 'id="quick-add-modal"' in page and "data-quick-add" in page and "js/worklog.js" in page
+
+
+def test_it_shows_the_prefilled_employer_and_project_as_removable_chips(alice_client, make_entry):
+    make_entry(employer="Acme", project="Atlas", occurred_on=date(2024, 5, 1))
+    form = alice_client.get("/log/quick-add/", **htmx()).content.decode()
+    strip = form[form.index("data-filed-under") : form.index("</div>", form.index("data-filed-under"))]
+    assert "Filed under" in strip and "(as your last entry)" in strip
+    assert "<span data-filed-value>Acme</span>" in strip and "<span data-filed-value>Atlas</span>" in strip
+    assert 'data-filed-remove="employer"' in strip and 'aria-label="Remove the project"' in strip
+    assert "data-filed-none hidden" in strip  # "No employer or project" only shows once both are removed
+    # The fields themselves stay editable, with the same values.
+    assert 'name="employer" value="Acme"' in form and 'name="project" value="Atlas"' in form
+
+
+def test_it_says_when_nothing_is_prefilled(alice_client):
+    form = alice_client.get("/log/quick-add/", **htmx()).content.decode()
+    strip = form[form.index("data-filed-under") : form.index("</div>", form.index("data-filed-under"))]
+    assert 'data-filed-chip="employer" hidden' in strip and 'data-filed-chip="project" hidden' in strip
+    assert "No employer or project" in strip and "as your last entry" not in strip
+
+
+def test_it_files_under_no_project_when_the_project_was_removed(alice_client, make_entry):
+    make_entry(employer="Acme", project="Atlas", occurred_on=date(2024, 5, 1))
+    response = alice_client.post(
+        "/log/quick-add/",
+        {"title": "Not for Atlas", "occurred_on": "2025-03-04", "employer": "Acme", "project": ""},
+        **htmx(),
+    )
+    assert response.status_code == 200
+    entry = Entry.objects.get(title="Not for Atlas")
+    assert entry.employer.name == "Acme" and entry.project is None
+    # The next form starts from this entry: Acme, and no project.
+    body = response.content.decode()
+    assert "<span data-filed-value>Acme</span>" in body and 'data-filed-chip="project" hidden' in body

@@ -1,5 +1,6 @@
 """Writes for billing. Import from here: `from apps.billing import services`."""
 
+from apps.billing.services.auto_topup import auto_topup_maybe_start
 from apps.billing.services.pricing import (
     DEFAULT_PLAN,
     DEFAULT_RATE_LINES,
@@ -24,12 +25,10 @@ from apps.billing.services.reserve import (
     reserve_settings_update,
 )
 from apps.billing.services.setup import billing_defaults_install
+from apps.billing.services.simulated import simulated_checkout_complete, simulated_checkout_get
 from apps.billing.services.topups import (
     auto_topup_charge,
-    auto_topup_maybe_start,
     portal_session_start,
-    simulated_checkout_complete,
-    simulated_checkout_get,
     topup_amount_check,
     topup_checkout_start,
     topup_mode,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Tenant
 from apps.billing.errors import IdempotencyConflict
-from apps.billing.models import Meter, RateCard, RateCardVersion, RateLineItem, UsageEvent, UsageLine
+from apps.billing.models import Hold, Meter, RateCard, RateCardVersion, RateLineItem, UsageEvent, UsageLine
 from apps.billing.services.reserve import (
     _check_key,
     hold_capture,
@@ -188,9 +188,12 @@ def usage_record(
     hold_id: int | None = None,
     duration_ms: int = 0,
     job_reference: str = "",
+    estimated: bool = False,
 ) -> UsageEvent:
     """Record usage, price it with the version in force at `occurred_at`, and charge it in one transaction.
 
+    `estimated` marks quantities that were estimated rather than reported (e.g. an LLM response without
+    usage); they are priced and charged the same way, and the flag stays on the event for everyone to see.
     With a hold, the cost is captured from it (the unused part released); anything above the hold is
     deducted under the account's policy. Without one, the cost is deducted. Same key, same usage: the
     first event is returned; same key with other quantities is a conflict.
@@ -218,6 +221,7 @@ def usage_record(
                 cost_micros=cost,
                 rate_version=version,
                 hold_id=hold_id,
+                estimated=estimated,
             )
     except IntegrityError:
         existing = UsageEvent.objects.get(tenant=tenant, idempotency_key=key)
@@ -240,8 +244,6 @@ def usage_record(
     )
     memo = f"{model + ' ' if model else ''}{', '.join(line.meter for line in lines)}"[:300]
     if hold_id is not None:
-        from apps.billing.models import Hold
-
         held = Hold.objects.filter(pk=hold_id, tenant=tenant).values_list("amount_micros", flat=True).first()
         if held is None:
             raise ValidationFailed("No such hold in this workspace.", field="hold")

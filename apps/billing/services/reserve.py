@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import Tenant
 from apps.billing.errors import IdempotencyConflict, InsufficientFunds
 from apps.billing.models import Hold, LedgerEntry, ReserveAccount
+from apps.billing.services.auto_topup import auto_topup_maybe_start
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.events import emit_event
 from apps.core.money import cents_to_micros, format_micros
@@ -167,8 +168,7 @@ def _append(account: ReserveAccount, *, kind: str, amount_micros: int, key: str,
 
 
 def _after_debit(account: ReserveAccount) -> None:
-    from apps.billing.services.topups import auto_topup_maybe_start
-
+    """Money went down (or may be spent): start the automatic top-up if it is due. The row is locked."""
     auto_topup_maybe_start(account=account)
 
 

@@ -1,9 +1,13 @@
-"""Adding money: Checkout top-ups, the Billing Portal, automatic top-ups and the offline simulation."""
+"""Adding money: Checkout top-ups, the Billing Portal and charging automatic top-ups.
+
+The decision to start an automatic top-up is in `auto_topup` (the reserve calls it after a debit); the
+offline simulation is in `simulated`.
+"""
 
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,7 +16,7 @@ from apps.billing import stripe_gateway
 from apps.billing.errors import CardDeclined, PaymentFailed, PaymentsUnavailable
 from apps.billing.models import ReserveAccount, TopUp
 from apps.billing.services.reserve import reserve_account_ensure, reserve_credit
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.core.events import emit_event
 from apps.core.money import cents_to_micros, format_micros
 
@@ -119,82 +123,11 @@ def portal_session_start(*, tenant: Tenant, return_url: str) -> str:
     ).url
 
 
-def simulated_checkout_get(*, tenant: Tenant, session_id: str) -> TopUp:
-    topup = TopUp.objects.filter(tenant=tenant, public_id=session_id, source=TopUp.Source.SIMULATED).first()
-    if topup is None:
-        raise NotFound("No such simulated checkout in this workspace.")
-    return topup
-
-
-def simulated_checkout_complete(*, tenant: Tenant, session_id: str) -> str:
-    """Pay a simulated checkout by feeding Stripe's `checkout.session.completed` through the webhook code."""
-    from apps.billing.services.webhooks import webhook_event_process
-
-    if topup_mode() != "simulated":
-        raise PaymentsUnavailable("The simulated checkout only exists in development without a Stripe key.")
-    topup = simulated_checkout_get(tenant=tenant, session_id=session_id)
-    event = {
-        "id": f"evt_sim_{topup.public_id}",
-        "object": "event",
-        "type": "checkout.session.completed",
-        "livemode": False,
-        "created": int(timezone.now().timestamp()),
-        "data": {
-            "object": {
-                "id": topup.public_id,
-                "object": "checkout.session",
-                "mode": "payment",
-                "payment_status": "paid",
-                "status": "complete",
-                "amount_total": topup.amount_cents,
-                "currency": topup.account.currency,
-                "customer": None,
-                "payment_intent": None,
-                "metadata": {
-                    "tenant_id": str(tenant.pk),
-                    "topup_id": topup.public_id,
-                    "purpose": TOPUP_PURPOSE,
-                },
-            }
-        },
-    }
-    return webhook_event_process(event=event)
-
-
 def topup_mark(*, public_id: str, status: str, stripe_object_id: str = "", failure_reason: str = "") -> None:
     updates = {"status": status, "completed_at": timezone.now(), "failure_reason": failure_reason[:300]}
     if stripe_object_id:
         updates["stripe_object_id"] = stripe_object_id
     TopUp.objects.filter(public_id=public_id, status=TopUp.Status.PENDING).update(**updates)
-
-
-def auto_topup_maybe_start(*, account: ReserveAccount) -> TopUp | None:
-    """Start one automatic top-up when available money falls under the threshold.
-
-    Runs inside the debit's transaction with the account locked. The partial unique index on pending
-    automatic top-ups means there is never a second one in flight; the charge runs in a job after commit.
-    """
-    if not (
-        account.auto_topup_enabled and account.stripe_payment_method_id and stripe_gateway.is_configured()
-    ):
-        return None
-    if account.available_micros >= account.auto_topup_threshold_micros:
-        return None
-    try:
-        with transaction.atomic():
-            topup = TopUp.objects.create(
-                tenant_id=account.tenant_id,
-                account=account,
-                public_id=TopUp.new_public_id("auto"),
-                source=TopUp.Source.AUTOMATIC,
-                amount_cents=account.auto_topup_amount_cents,
-            )
-    except IntegrityError:
-        return None
-    from apps.billing.tasks import enqueue_auto_topup_charge
-
-    transaction.on_commit(lambda: enqueue_auto_topup_charge(topup.pk))
-    return topup
 
 
 def _auto_topup_turn_off(*, topup: TopUp, reason: str) -> None:

@@ -1,45 +1,77 @@
-"""Applying Stripe events. Events arrive more than once and out of order.
+"""Applying Stripe events. Events arrive more than once and out of order, and even a correctly signed event
+is only a claim: money is credited for what our own TopUp record asked for, never for what the event says.
 
 Each event id is inserted under a unique constraint in the same transaction as its effect: a duplicate,
-even a concurrent one, waits on the insert, then finds the row and does nothing. A failing handler rolls
-its effect back, records the failure in its own transaction (for staff to see) and re-raises so the
-webhook answers 500 and Stripe retries; the retry takes the failed row's lock and applies it once.
+even a concurrent one, waits on the insert, then finds the row and does nothing. Besides `processed`:
+
+- `ignored`: genuine but not ours to act on (another purpose, an unpaid session, a type we do not handle).
+- `rejected`: it claims to pay one of our top-ups but does not match the TopUp record (unknown session,
+  another workspace, another amount or currency). Nothing is credited; the row is FAILED with the reason
+  (starting with StripeEvent.REJECTED_PREFIX) on the staff billing page. The webhook answers 200: a retry
+  would be refused the same way, so asking Stripe to retry a forged or mismatched event for three days
+  only hides real failures. Resending it from Stripe's dashboard re-checks it (a FAILED row is re-claimed).
+- a failure: something broke on the way (Stripe or the database unreachable). The effect rolls back, the
+  failure is recorded in its own transaction and re-raised, so the webhook answers 500 and Stripe retries;
+  the retry takes the failed row's lock and applies it once.
 """
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.models import Tenant
 from apps.billing import stripe_gateway
+from apps.billing.errors import PaymentFailed, PaymentsUnavailable
 from apps.billing.models import RateCard, ReserveAccount, StripeEvent, TopUp
 from apps.billing.services.pricing import DEFAULT_PLAN
-from apps.billing.services.reserve import reserve_account_ensure, reserve_credit
-from apps.billing.services.topups import AUTO_TOPUP_PURPOSE, TOPUP_PURPOSE, _auto_topup_turn_off, topup_mark
+from apps.billing.services.reserve import reserve_credit
+from apps.billing.services.topups import (
+    AUTO_TOPUP_PURPOSE,
+    TOPUP_PURPOSE,
+    _auto_topup_turn_off,
+    topup_mark,
+    topup_mode,
+)
 from apps.core.events import emit_event
 from apps.core.money import cents_to_micros
 
 logger = logging.getLogger(__name__)
 
 DUPLICATE = "duplicate"
+REJECTED = "rejected"
 PROCESSED = StripeEvent.Status.PROCESSED
 IGNORED = StripeEvent.Status.IGNORED
 ACTIVE_SUBSCRIPTION_STATES = {"active", "trialing", "past_due"}
+NOT_CREDITED = StripeEvent.REJECTED_PREFIX
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a handler did: the workspace it concerned, and a note for staff when something was left out."""
+
+    tenant: Tenant
+    note: str = ""
 
 
 class Ignore(Exception):
-    """The event is genuine but not ours to act on (no workspace, another purpose)."""
+    """The event is genuine but not ours to act on (another purpose, not paid yet)."""
 
 
-def _tenant_from_metadata(obj: dict) -> Tenant:
-    tenant_id = (obj.get("metadata") or {}).get("tenant_id", "")
-    tenant = Tenant.objects.filter(pk=int(tenant_id)).first() if str(tenant_id).isdigit() else None
-    if tenant is None:
-        raise Ignore(f"no workspace for tenant_id {tenant_id!r}")
-    return tenant
+class Reject(Exception):
+    """The event does not match our records: credit nothing, tell staff, do not ask Stripe to retry."""
+
+    def __init__(self, message: str, *, tenant: Tenant | None = None):
+        super().__init__(NOT_CREDITED + message)
+        self.tenant = tenant
+
+
+def _metadata_tenant(metadata: dict) -> Tenant | None:
+    tenant_id = str(metadata.get("tenant_id") or "")
+    return Tenant.objects.filter(pk=int(tenant_id)).first() if tenant_id.isdigit() else None
 
 
 def _account_for_customer(customer_id) -> ReserveAccount:
@@ -49,31 +81,105 @@ def _account_for_customer(customer_id) -> ReserveAccount:
     return account
 
 
-def _on_checkout_completed(session: dict) -> Tenant:
+def _check_matches(obj: dict, topup: TopUp, *, amount_key: str) -> None:
+    """Same workspace, same customer, same amount, same currency as the TopUp, or Reject."""
+    metadata = obj.get("metadata") or {}
+    account = topup.account
+    named_tenant = str(metadata.get("tenant_id") or "")
+    if named_tenant != str(topup.tenant_id):
+        raise Reject(
+            f"{obj.get('id')} pays top-up {topup.public_id} of workspace {topup.tenant.slug!r}, "
+            f"but the event names workspace id {named_tenant or 'none'}.",
+            tenant=topup.tenant,
+        )
+    customer = obj.get("customer")
+    if customer and account.stripe_customer_id and customer != account.stripe_customer_id:
+        raise Reject(
+            f"{obj.get('id')} was paid by customer {customer}, not {account.stripe_customer_id} of workspace "
+            f"{topup.tenant.slug!r}.",
+            tenant=topup.tenant,
+        )
+    amount = obj.get(amount_key)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount != topup.amount_cents:
+        raise Reject(
+            f"the event says {amount!r} cents; top-up {topup.public_id} is for {topup.amount_cents} cents.",
+            tenant=topup.tenant,
+        )
+    currency = str(obj.get("currency") or "").lower()
+    if currency != account.currency:
+        raise Reject(
+            f"the event says currency {currency or 'none'!r}; top-up {topup.public_id} is in "
+            f"{account.currency}.",
+            tenant=topup.tenant,
+        )
+
+
+def _checkout_topup(session: dict) -> TopUp:
+    """The TopUp this Checkout Session pays, found by the session id and checked against the event."""
+    session_id = str(session.get("id") or "")
+    metadata = session.get("metadata") or {}
+    named = str(metadata.get("topup_id") or "")
+    checkout = Q(source=TopUp.Source.CHECKOUT, stripe_object_id=session_id)
+    simulated = Q(source=TopUp.Source.SIMULATED) & (Q(stripe_object_id=session_id) | Q(public_id=session_id))
+    topup = (
+        TopUp.objects.select_related("account", "tenant").filter(checkout | simulated).first()
+        if session_id
+        else None
+    )
+    if topup is None:
+        raise Reject(
+            f"no top-up of ours was started with Checkout Session {session_id or '(none)'}"
+            + (f" (the event names top-up {named})." if named else "."),
+            tenant=_metadata_tenant(metadata),
+        )
+    if named and named != topup.public_id:
+        raise Reject(
+            f"session {session_id} belongs to top-up {topup.public_id}, but the event names top-up {named}.",
+            tenant=topup.tenant,
+        )
+    if topup.source == TopUp.Source.SIMULATED and topup_mode() != "simulated":
+        raise Reject(
+            f"{topup.public_id} is a simulated checkout; they are paid only in development without a "
+            "Stripe key.",
+            tenant=topup.tenant,
+        )
+    _check_matches(session, topup, amount_key="amount_total")
+    return topup
+
+
+def _saved_card(session: dict, topup: TopUp) -> tuple[str, str]:
+    """(payment method id, note). Not being able to look the card up never stops the credit."""
+    if not session.get("payment_intent"):
+        return "", ""
+    try:
+        return (
+            stripe_gateway.payment_intent_payment_method(payment_intent_id=session["payment_intent"]),
+            "",
+        )
+    except (PaymentFailed, PaymentsUnavailable) as exc:
+        logger.warning("top-up %s credited; card lookup failed: %s", topup.public_id, exc.message)
+        emit_event(
+            "billing.card_not_saved", tenant=topup.tenant, topup=topup.public_id, reason=exc.message[:300]
+        )
+        return "", f"Credited, but the card was not saved for automatic top-ups: {exc.message}"
+
+
+def _on_checkout_completed(session: dict) -> Applied:
     metadata = session.get("metadata") or {}
     if metadata.get("purpose") != TOPUP_PURPOSE:
         raise Ignore("not a reserve top-up")
-    tenant = _tenant_from_metadata(session)
     if session.get("payment_status") != "paid":
         raise Ignore(f"payment status is {session.get('payment_status')!r}")
-    account = reserve_account_ensure(tenant=tenant)
-    if (session.get("currency") or "").lower() != account.currency:
-        raise ValueError(
-            f"checkout currency {session.get('currency')!r} is not the reserve's {account.currency}"
-        )
-    amount_cents = int(session["amount_total"])
-    payment_method = ""
-    if session.get("payment_intent"):
-        payment_method = stripe_gateway.payment_intent_payment_method(
-            payment_intent_id=session["payment_intent"]
-        )
+    topup = _checkout_topup(session)
+    payment_method, note = _saved_card(session, topup)
     reserve_credit(
-        tenant=tenant,
-        amount_micros=cents_to_micros(amount_cents),
+        tenant=topup.tenant,
+        amount_micros=cents_to_micros(topup.amount_cents),
         idempotency_key=f"stripe:{session['id']}",
         stripe_object_id=session["id"],
-        memo="Top-up" + (" (simulated)" if session["id"].startswith("sim_") else ""),
+        memo="Top-up" + (" (simulated)" if topup.source == TopUp.Source.SIMULATED else ""),
     )
+    account = topup.account
     updates = {}
     if session.get("customer") and not account.stripe_customer_id:
         updates["stripe_customer_id"] = session["customer"]
@@ -81,44 +187,59 @@ def _on_checkout_completed(session: dict) -> Tenant:
         updates["stripe_payment_method_id"] = payment_method
     if updates:
         ReserveAccount.objects.filter(pk=account.pk).update(**updates)
-    topup_mark(
-        public_id=metadata.get("topup_id", ""), status=TopUp.Status.SUCCEEDED, stripe_object_id=session["id"]
-    )
-    return tenant
+    topup_mark(public_id=topup.public_id, status=TopUp.Status.SUCCEEDED, stripe_object_id=session["id"])
+    return Applied(topup.tenant, note)
 
 
-def _auto_topup(intent: dict) -> tuple[Tenant, TopUp | None]:
-    if (intent.get("metadata") or {}).get("purpose") != AUTO_TOPUP_PURPOSE:
+def _auto_topup(intent: dict) -> TopUp:
+    """The pending or settled automatic TopUp this PaymentIntent charges, checked against the event."""
+    metadata = intent.get("metadata") or {}
+    if metadata.get("purpose") != AUTO_TOPUP_PURPOSE:
         raise Ignore("not an automatic top-up (Checkout payments are credited from the session)")
-    tenant = _tenant_from_metadata(intent)
-    topup = TopUp.objects.filter(tenant=tenant, public_id=intent["metadata"].get("topup_id", "")).first()
-    return tenant, topup
+    named = str(metadata.get("topup_id") or "")
+    topup = (
+        TopUp.objects.select_related("account", "tenant")
+        .filter(source=TopUp.Source.AUTOMATIC, public_id=named)
+        .first()
+    )
+    if topup is None:
+        raise Reject(
+            f"no automatic top-up of ours is called {named or '(none)'} (PaymentIntent {intent.get('id')}).",
+            tenant=_metadata_tenant(metadata),
+        )
+    if topup.stripe_object_id not in ("", intent.get("id")):
+        raise Reject(
+            f"top-up {topup.public_id} was charged by {topup.stripe_object_id}, not {intent.get('id')}.",
+            tenant=topup.tenant,
+        )
+    return topup
 
 
-def _on_payment_intent_succeeded(intent: dict) -> Tenant:
-    tenant, topup = _auto_topup(intent)
+def _on_payment_intent_succeeded(intent: dict) -> Applied:
+    topup = _auto_topup(intent)
+    received = intent.get("amount_received") or intent.get("amount")
+    _check_matches({**intent, "amount": received}, topup, amount_key="amount")
     reserve_credit(
-        tenant=tenant,
-        amount_micros=cents_to_micros(int(intent["amount_received"] or intent["amount"])),
+        tenant=topup.tenant,
+        amount_micros=cents_to_micros(topup.amount_cents),
         idempotency_key=f"stripe:{intent['id']}",
         stripe_object_id=intent["id"],
         memo="Automatic top-up",
     )
-    if topup is not None:
-        topup_mark(public_id=topup.public_id, status=TopUp.Status.SUCCEEDED, stripe_object_id=intent["id"])
-    return tenant
+    topup_mark(public_id=topup.public_id, status=TopUp.Status.SUCCEEDED, stripe_object_id=intent["id"])
+    return Applied(topup.tenant)
 
 
-def _on_payment_intent_failed(intent: dict) -> Tenant:
-    tenant, topup = _auto_topup(intent)
+def _on_payment_intent_failed(intent: dict) -> Applied:
+    topup = _auto_topup(intent)
     error = intent.get("last_payment_error") or {}
     reason = f"Card declined: {error.get('message') or 'the payment failed'}"
-    if topup is not None and topup.status == TopUp.Status.PENDING:
+    if topup.status == TopUp.Status.PENDING:
         _auto_topup_turn_off(topup=topup, reason=reason)
-    return tenant
+    return Applied(topup.tenant)
 
 
-def _on_subscription_changed(subscription: dict) -> Tenant:
+def _on_subscription_changed(subscription: dict) -> Applied:
     current = stripe_gateway.subscription_current(subscription_id=subscription["id"])
     account = _account_for_customer(current["customer"])
     replaced = account.stripe_subscription_id and account.stripe_subscription_id != current["id"]
@@ -131,10 +252,10 @@ def _on_subscription_changed(subscription: dict) -> Tenant:
         stripe_subscription_id=current["id"], subscription_status=current["status"], plan=plan
     )
     emit_event("billing.subscription.synced", tenant=account.tenant, status=current["status"], plan=plan)
-    return account.tenant
+    return Applied(account.tenant)
 
 
-def _on_invoice_payment_failed(invoice: dict) -> Tenant:
+def _on_invoice_payment_failed(invoice: dict) -> Applied:
     account = _account_for_customer(invoice.get("customer"))
     if invoice.get("subscription"):
         _on_subscription_changed({"id": invoice["subscription"]})
@@ -144,10 +265,10 @@ def _on_invoice_payment_failed(invoice: dict) -> Tenant:
         invoice=invoice.get("id"),
         amount_due=invoice.get("amount_due"),
     )
-    return account.tenant
+    return Applied(account.tenant)
 
 
-HANDLERS: dict[str, Callable[[dict], Tenant]] = {
+HANDLERS: dict[str, Callable[[dict], Applied]] = {
     "checkout.session.completed": _on_checkout_completed,
     "payment_intent.succeeded": _on_payment_intent_succeeded,
     "payment_intent.payment_failed": _on_payment_intent_failed,
@@ -193,9 +314,10 @@ def _record_failure(event: dict, error: Exception) -> None:
 
 
 def webhook_event_process(*, event: dict) -> str:
-    """Apply one verified Stripe event exactly once. Returns processed, ignored or duplicate.
+    """Apply one verified Stripe event exactly once: processed, ignored, rejected or duplicate.
 
-    Raises the handler's error (after recording it) so that the caller answers 500 and Stripe retries.
+    A rejected event is recorded as FAILED for staff and credits nothing; it is answered normally (200).
+    Any other error is recorded and re-raised, so that the caller answers 500 and Stripe retries.
     """
     handler = HANDLERS.get(event["type"])
     try:
@@ -203,18 +325,25 @@ def webhook_event_process(*, event: dict) -> str:
             row = _claim(event)
             if row is None:
                 return DUPLICATE
-            status, error, tenant = PROCESSED, "", None
+            outcome, status, error, tenant = PROCESSED, PROCESSED, "", None
             if handler is None:
-                status, error = IGNORED, "event type not handled"
+                outcome = status = IGNORED
+                error = "event type not handled"
             else:
                 try:
                     with transaction.atomic():
-                        tenant = handler(event["data"]["object"])
+                        applied = handler(event["data"]["object"])
+                    tenant, error = applied.tenant, applied.note
                 except Ignore as reason:
-                    status, error = IGNORED, str(reason)
-            row.status, row.error, row.tenant, row.processed_at = status, error, tenant, timezone.now()
+                    outcome = status = IGNORED
+                    error = str(reason)
+                except Reject as reason:
+                    outcome, status = REJECTED, StripeEvent.Status.FAILED
+                    error, tenant = str(reason), reason.tenant
+                    logger.warning("stripe event %s (%s) rejected: %s", event["id"], event["type"], error)
+            row.status, row.error, row.tenant, row.processed_at = status, error[:2000], tenant, timezone.now()
             row.save()
-            return status
+            return outcome
     except Exception as exc:
         _record_failure(event, exc)
         raise

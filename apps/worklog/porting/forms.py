@@ -16,4 +16,8 @@ class ImportForm(forms.Form):
             attrs={"class": "form-control", "accept": ".csv,.json,.zip,text/csv"}
         ),
         error_messages={"required": "Choose a file to import.", "empty": "The file is empty."},
+        help_text=(
+            "CSV and jrnl files up to 20 MB, an export ZIP up to 1 GB. Large files and every ZIP are "
+            "checked in the background; you see the preview when the check is done."
+        ),
     )

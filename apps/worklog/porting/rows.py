@@ -14,11 +14,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps.core.errors import ValidationFailed
+from apps.core.filenames import filename_clean
 from apps.worklog.models import Employer, Entry, Evidence, Project, Skill, Tag
-from apps.worklog.services import BODY_MAX, EARLIEST_DATE, FUTURE_SLACK, IMPACT_MAX, tag_normalise
+from apps.worklog.services import (
+    BODY_MAX,
+    IMPACT_MAX,
+    METRIC_INTEGER_DIGITS,
+    entry_dates_check,
+    tag_normalise,
+)
 from apps.worklog.skills import MAX_SKILL_LENGTH, skill_normalise
 
 TITLE_MAX = 200
@@ -28,15 +35,19 @@ TAG_MAX = 50
 METRIC_UNIT_MAX = 30
 NAMES_PER_ENTRY_MAX = 30
 EVIDENCE_TITLE_MAX = 200
-EVIDENCE_NAME_MAX = 255
 EVIDENCE_URL_MAX = 2000
-CONTENT_TYPE_MAX = 100
-METRIC_DIGITS = 14  # DecimalField(max_digits=18, decimal_places=4): 14 digits before the point
+METRIC_DIGITS = METRIC_INTEGER_DIGITS
 
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
 BATCH_SIZE = 500
 _SPACES = re.compile(r"\s+")
+# What a database text column cannot hold: NUL (PostgreSQL refuses it) and lone UTF-16 surrogates (a JSON
+# "\ud800" decodes to one; it cannot be encoded as UTF-8 for any database).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = (
+    "contains a character that cannot be stored (a NUL byte or half of an emoji's code); remove it."
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,29 @@ class Reference:
     tags: list[str] = field(default_factory=list)
 
 
+def storable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is None
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value quoted in a message or shown in the preview: text, shortened, never a character that would
+    break the page; anything that is not text is named by its kind."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        text = str(value) if abs(value) < 10**15 else "a very large number"
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, list):
+        text = "a list"
+    elif isinstance(value, dict):
+        text = "an object"
+    else:
+        text = "a value"
+    text = _UNSTORABLE.sub("\ufffd", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def clean_name(value: str) -> str:
     return _SPACES.sub(" ", value).strip()
 
@@ -107,13 +141,22 @@ class RowReader:
         self.row = row
         self.raw = raw
         self.errors: list[RowError] = []
+        self.unstorable: set[str] = set()  # fields already reported: their later checks say nothing more
 
     def error(self, name: str, message: str) -> None:
-        self.errors.append(RowError(self.row, name, message))
+        if name not in self.unstorable:
+            self.errors.append(RowError(self.row, name, message))
 
     def _value(self, name: str) -> Any:
         value = self.raw.get(name)
-        return "" if value is None else value
+        if value is None:
+            return ""
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if any(isinstance(text, str) and not storable(text) for text in texts):
+            self.error(name, f"{name} {UNSTORABLE_MESSAGE}")
+            self.unstorable.add(name)
+            return ""
+        return value
 
     def text(self, name: str, *, max_length: int, required: bool = False, label: str = "") -> str:
         value = self._value(name)
@@ -138,15 +181,11 @@ class RowReader:
             return None
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             try:
-                day = date.fromisoformat(value)
+                return date.fromisoformat(value)
             except ValueError:
                 self.error(name, f"“{value}” is not a real date.")
                 return None
-            if day < EARLIEST_DATE or day > timezone.localdate() + FUTURE_SLACK:
-                self.error(name, f"{value} is before {EARLIEST_DATE.year} or more than a year from now.")
-                return None
-            return day
-        self.error(name, f"“{value}” is not a date in the form YYYY-MM-DD, such as 2024-03-31.")
+        self.error(name, f"“{shown(value)}” is not a date in the form YYYY-MM-DD, such as 2024-03-31.")
         return None
 
     def boolean(self, name: str) -> bool:
@@ -158,28 +197,31 @@ class RowReader:
             return True
         if word not in FALSE_WORDS:
             self.error(
-                name, f"“{value}” is not true or false (also accepted: yes/no, 1/0, or empty for false)."
+                name,
+                f"“{shown(value)}” is not true or false (also accepted: yes/no, 1/0, or empty for false).",
             )
         return False
 
     def decimal(self, name: str) -> Decimal | None:
         value = self._value(name)
-        text = str(value).strip().replace(",", "") if not isinstance(value, bool) else "?"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        text = value.strip().replace(",", "") if isinstance(value, str) else "?"
         if text == "":
             return None
         try:
-            number = Decimal(text)
+            number = Decimal(text) if len(text) <= 40 else None
         except InvalidOperation:
-            self.error(name, f"“{value}” is not a number.")
+            number = None
+        if number is None or not number.is_finite():
+            self.error(name, f"“{shown(value)}” is not a number.")
             return None
-        if not number.is_finite():
-            self.error(name, f"“{value}” is not a number.")
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -4:
+            self.error(name, f"{shown(value)} has more than 4 decimal places.")
             return None
-        if number.as_tuple().exponent < -4:
-            self.error(name, f"{value} has more than 4 decimal places.")
-            return None
-        if abs(number) >= Decimal(10) ** METRIC_DIGITS:
-            self.error(name, f"{value} is too large; numbers can have up to {METRIC_DIGITS} digits.")
+        if number and number.adjusted() >= METRIC_DIGITS:
+            self.error(name, f"{shown(value)} is too large; numbers can have up to {METRIC_DIGITS} digits.")
             return None
         return number
 
@@ -214,15 +256,23 @@ class RowReader:
         value = self._value(name)
         if value in ("", None):
             return None
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
+        except ValueError:
+            parsed = None
         if parsed is None or parsed.tzinfo is None:
-            self.error(name, f"“{value}” is not a date and time with a time zone (ISO 8601).")
+            self.error(name, f"“{shown(value)}” is not a date and time with a time zone (ISO 8601).")
             return None
         return parsed
 
 
-def entry_row_parse(row: int, raw: Mapping[str, Any]) -> tuple[EntryRow | None, list[RowError]]:
-    """Check one raw row (field name -> value). Returns the entry to write, or None with the problems."""
+def entry_row_parse(
+    row: int, raw: Mapping[str, Any], *, today: date
+) -> tuple[EntryRow | None, list[RowError]]:
+    """Check one raw row (field name -> value). Returns the entry to write, or None with the problems.
+
+    `today` is the importing person's date in their time zone, for the one rule on entry dates.
+    """
     read = RowReader(row, raw)
     occurred_on = read.day("occurred_on", required=True, label="occurred_on (the date it happened)")
     title = read.text("title", max_length=TITLE_MAX, required=True)
@@ -246,9 +296,18 @@ def entry_row_parse(row: int, raw: Mapping[str, Any]) -> tuple[EntryRow | None, 
         created_at=read.moment("created_at"),
         updated_at=read.moment("updated_at"),
     )
+    if occurred_on is not None or entry.follow_up_on is not None:
+        try:
+            entry_dates_check(occurred_on=occurred_on, follow_up_on=entry.follow_up_on, today=today)
+        except ValidationFailed as exc:
+            read.error(exc.field or "occurred_on", exc.message)
     if entry.outcome_pending and entry.follow_up_on is None and not read.errors:
         read.error("follow_up_on", "outcome_pending is true, so a follow_up_on date is needed (YYYY-MM-DD).")
-    for position, item in enumerate(raw.get("evidence") or [], start=1):
+    evidence_items = raw.get("evidence") or []
+    if not isinstance(evidence_items, list):
+        read.error("evidence", "evidence must be a list.")
+        evidence_items = []
+    for position, item in enumerate(evidence_items, start=1):
         evidence = _evidence_parse(read, position, item)
         if evidence is not None:
             entry.evidence.append(evidence)
@@ -268,20 +327,22 @@ def _evidence_parse(read: RowReader, position: int, item: Any) -> EvidenceRow | 
         kind=kind if isinstance(kind, str) else "",
         title=sub.text("title", max_length=EVIDENCE_TITLE_MAX),
         url=sub.text("url", max_length=EVIDENCE_URL_MAX),
-        original_name=sub.text("original_name", max_length=EVIDENCE_NAME_MAX),
-        content_type=sub.text("content_type", max_length=CONTENT_TYPE_MAX),
+        # The name is cleaned like an upload's; the declared type is not read at all: the bytes decide.
+        original_name=filename_clean(name, default="")
+        if isinstance(name := item.get("original_name"), str)
+        else "",
         path=sub.text("path", max_length=1000),
     )
     if evidence.kind == Evidence.Kind.LINK:
         try:
             URLValidator(schemes=["http", "https"])(evidence.url)
         except ValidationError:
-            sub.error("url", f"“{evidence.url[:80]}” is not a web address (http or https).")
+            sub.error("url", f"“{shown(evidence.url)}” is not a web address (http or https).")
     elif evidence.kind == Evidence.Kind.FILE:
         if not evidence.path and item.get("missing") is not True:
             sub.error("path", "the file's path inside the archive is missing.")
     else:
-        sub.error("kind", f"kind must be “file” or “link”, not “{kind}”.")
+        sub.error("kind", f"kind must be “file” or “link”, not “{shown(kind, 30)}”.")
     for problem in sub.errors:
         read.error("evidence", f"{label}: {problem.field} — {problem.message}")
     return None if sub.errors else evidence

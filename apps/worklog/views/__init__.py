@@ -10,6 +10,16 @@ from apps.worklog.views.entries import (
     suggest,
 )
 from apps.worklog.views.evidence import evidence_delete, evidence_file, evidence_link, evidence_upload
+from apps.worklog.views.porting import (
+    porting,
+    porting_csv_template,
+    porting_export,
+    porting_import_cancel,
+    porting_import_commit,
+    porting_import_job,
+    porting_import_preview,
+    porting_import_skipped,
+)
 from apps.worklog.views.skills import skill_edit, skill_list, skill_merge, skill_rename
 from apps.worklog.views.timeline import timeline
 
@@ -23,6 +33,14 @@ __all__ = [
     "evidence_file",
     "evidence_link",
     "evidence_upload",
+    "porting",
+    "porting_csv_template",
+    "porting_export",
+    "porting_import_cancel",
+    "porting_import_commit",
+    "porting_import_job",
+    "porting_import_preview",
+    "porting_import_skipped",
     "quick_add",
     "skill_edit",
     "skill_list",

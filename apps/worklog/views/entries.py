@@ -38,6 +38,14 @@ def _quick_form(**kwargs) -> EntryForm:
     return EntryForm(auto_id="quick_%s", datalist_prefix="quick", **kwargs)
 
 
+def _new_quick_form(request) -> EntryForm:
+    """A fresh quick-add form; its employer and project (the last used) are shown as removable chips."""
+    initial = _new_entry_initial(request)
+    form = _quick_form(initial=initial)
+    form.prefilled = bool(initial.get("employer") or initial.get("project"))
+    return form
+
+
 @require_http_methods(["GET", "POST"])
 def quick_add(request):
     """The quick-add modal's form (loaded when the modal opens) and its submission, over htmx."""
@@ -47,7 +55,7 @@ def quick_add(request):
             return redirect("worklog_entry_create")
         return entry_create(request)
     if request.method == "GET":
-        return _quick_add_form(request, _quick_form(initial=_new_entry_initial(request)))
+        return _quick_add_form(request, _new_quick_form(request))
     form = _quick_form(data=request.POST)
     if form.is_valid():
         try:
@@ -57,7 +65,7 @@ def quick_add(request):
         else:
             url = reverse("worklog_entry_detail", args=[entry.pk])
             toast = toast_html(request, f"Logged “{entry.title}”.", link_url=url, link_label="View")
-            response = _quick_add_form(request, _quick_form(initial=_new_entry_initial(request)), extra=toast)
+            response = _quick_add_form(request, _new_quick_form(request), extra=toast)
             return trigger(response, {"worklog:entry-saved": {"id": entry.pk, "url": url}})
     return _quick_add_form(request, form, status=422)
 
