@@ -1,0 +1,65 @@
+"""Writes for reports. Import from here: `from apps.reporting import services`."""
+
+from apps.reporting.services.exports import ExportFile, export_key, report_export
+from apps.reporting.services.generation import (
+    report_generate,
+    report_job_cancelled,
+    report_retry,
+    report_section_generate,
+    report_section_regenerate,
+)
+from apps.reporting.services.reports import (
+    Estimate,
+    current_sections,
+    default_title,
+    inputs_for,
+    markdown_for,
+    report_claim_remove,
+    report_create,
+    report_delete,
+    report_estimate,
+    report_inputs_clean,
+    report_rename,
+    report_section_update,
+    report_sections_arrange,
+    report_url,
+    report_version_restore,
+    report_version_save,
+)
+from apps.reporting.services.sharing import (
+    report_share_create,
+    report_share_open,
+    report_share_revoke,
+    share_url,
+)
+
+__all__ = [
+    "Estimate",
+    "ExportFile",
+    "current_sections",
+    "default_title",
+    "export_key",
+    "inputs_for",
+    "markdown_for",
+    "report_claim_remove",
+    "report_create",
+    "report_delete",
+    "report_estimate",
+    "report_export",
+    "report_generate",
+    "report_inputs_clean",
+    "report_job_cancelled",
+    "report_rename",
+    "report_retry",
+    "report_section_generate",
+    "report_section_regenerate",
+    "report_section_update",
+    "report_sections_arrange",
+    "report_share_create",
+    "report_share_open",
+    "report_share_revoke",
+    "report_url",
+    "report_version_restore",
+    "report_version_save",
+    "share_url",
+]
