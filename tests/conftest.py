@@ -10,6 +10,14 @@ from apps.accounts.models import Membership, Tenant, User
 PASSWORD = "correct horse battery staple 42"
 
 
+def pytest_configure(config):
+    # A deliberately slow password hash (PBKDF2, about 0.4 s a password here) is the point in production
+    # and pure waiting in tests, which create people by the thousand; tests hash with MD5 instead.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache, so allauth's rate-limit counters never carry over."""
