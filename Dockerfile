@@ -18,6 +18,10 @@ RUN /venv/bin/pip install .
 FROM python:3.11-slim-bookworm AS runtime
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 DEBUG=false VAR_DIR=/app/var
 WORKDIR /app
+# PDF exports and receipts (WeasyPrint) need Pango, HarfBuzz and a font from Debian.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app afterresume
 COPY --from=build /venv /venv
 COPY --from=assets /app/node_modules ./node_modules
@@ -26,4 +30,4 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && rm -rf node_modules && mkdir -p var/media && chown -R afterresume var
 USER afterresume
 EXPOSE 8000
-CMD ["gunicorn", "afterresume.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "afterresume.wsgi:application"]

@@ -1,32 +1,50 @@
-"""Work-log benchmark: the timeline and search with 10,000 entries in one workspace and 100,000 in others.
+"""Work-log benchmark: timeline, search, skills, dashboard and the API list, at 10,000 and 100,000 entries.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/afterresume .venv/bin/python bench/worklog.py
-    .venv/bin/python bench/worklog.py                     # SQLite, in a temporary file
-    .venv/bin/python bench/worklog.py --runs 50 --keep    # keep the bench database afterwards
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/worklog.py
+    .venv/bin/python bench/worklog.py --sizes 2000,20000 --others 10000     # smaller, or on SQLite
+    ... bench/worklog.py --keep             # keep the filled database; `--reuse` measures it again
+    ... bench/worklog.py --explain          # also print EXPLAIN ANALYZE of the keyset and search queries
+    ... bench/worklog.py --export 100000,300000 [--export-old]   # the ZIP export job: time and peak RSS
+
+What it measures, so that the figures tell the truth:
+
+- Production settings: DEBUG off (bench/bench_settings.py: the project's settings with static files
+  collected into the run's own folder), no test instrumentation of templates, persistent connections.
+- Each page is asked for through Django's test client (middleware, view, queries, template) as the
+  workspace's owner, over https as behind the TLS proxy. Each timed request of a page is paired with a
+  request of the baseline page (the bare app layout, `layouts/app.html`) right before or after it, in
+  turn, so machine load moves both alike; the ratio is median(page) / median(its baselines).
+- Every row has its goal (the issue's): `x layout` rows against the layout page, `x first` rows against
+  the API's first page; `scale` compares each page's ratio at the largest size with the smallest.
+- The measured workspaces sit among other workspaces holding the same words, and every search runs inside
+  one workspace, as the app does.
 
 The DATABASE_URL names the server only: the bench makes its own database (afterresume_bench_worklog on
-PostgreSQL, a temporary file on SQLite), migrates it, fills it with bulk inserts, and drops it at the end.
-Each page is asked for through Django's test client as the signed-in owner (server time: middleware, view,
-queries and template), after two warm-up requests; the table shows the median and the SQL query count, and
-the ratio to a baseline page in the same run (the bare app layout, `layouts/app.html`). The search rows
-time the search selector directly.
+PostgreSQL, a temporary file on SQLite), fills it with bulk inserts and drops it at the end.
 """
 
 import argparse
+import json
 import os
 import random
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
+import _common  # bench/ is on sys.path as the script's folder
+
+ROOT = _common.ROOT
 BENCH_DB = "afterresume_bench_worklog"
+STATIC_ROOT = ROOT / "var" / "bench-static"
+RARE_WORD = "zeppelin"  # in 12 entries of each workspace
+EVERY_WORD = "paired"  # in the details of every entry
 
 
 def _words(text: str, sep: str | None = None) -> list[str]:
@@ -60,62 +78,58 @@ TAGS = _words("launch incident process hiring cost customer security quality")
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=30, help="timed requests per page (median reported)")
-    parser.add_argument("--entries", type=int, default=10_000, help="entries in the measured workspace")
-    parser.add_argument("--others", type=int, default=100_000, help="entries across the other workspaces")
-    parser.add_argument("--workspaces", type=int, default=10, help="how many other workspaces")
+    parser.add_argument("--sizes", default="10000,100000", help="entries of each measured workspace")
+    parser.add_argument("--others", type=int, default=50_000, help="entries across the other workspaces")
+    parser.add_argument("--workspaces", type=int, default=5, help="how many other workspaces")
+    parser.add_argument("--runs", type=int, default=25, help="timed requests per page (median reported)")
+    parser.add_argument("--only", default="", help="measure only rows whose label contains this")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--reuse", action="store_true", help="measure a database kept by --keep")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the key queries")
+    parser.add_argument("--export", default="", help="export job sizes, e.g. 100000,300000")
+    parser.add_argument("--export-old", action="store_true", help="also run the export as committed (HEAD)")
+    parser.add_argument("--export-child", default="", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-# ------------------------------------------------------------------------------------------ database
+# ------------------------------------------------------------------------------------------ django
 
 
-def prepare_database(url: str) -> tuple[str, callable]:
-    """The URL of a fresh bench database and a function that removes it."""
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(url)
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-        def drop() -> None:
-            with psycopg.connect(admin_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-        return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), drop
-    folder = tempfile.mkdtemp(prefix="afterresume-bench-")
-    path = Path(folder) / "bench.sqlite3"
-
-    def remove() -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        Path(folder).rmdir()
-
-    return f"sqlite:///{path}", remove
+def production_environment(database_url: str, media: str) -> dict:
+    """The environment of a production run (DEBUG off), pointed at the bench database."""
+    return {
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": media,
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "BENCH_STATIC_ROOT": str(STATIC_ROOT),
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-worklog-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_CONN_MAX_AGE": "60",
+    }
 
 
-def setup_django(database_url: str, media: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["MEDIA_ROOT"] = media
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "afterresume.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
+def setup_django(database_url: str, media: str, *, collect_static: bool = True) -> None:
+    os.environ.update(production_environment(database_url, media))
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-    from django.test.utils import setup_test_environment
+    if collect_static:
+        from django.core.management import call_command
 
-    setup_test_environment()  # DEBUG off as in production, 'testserver' allowed, email kept in memory
+        STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 # -------------------------------------------------------------------------------------------- data
 
 
 def fill_workspace(tenant, author, count: int, rng: random.Random) -> None:
+    """`count` entries over eight years with employers, projects, two skills and a tag each; 2% pending,
+    5% without an impact statement; the rare word in 12 entries, the common word in every one."""
+    from apps.worklog import services
     from apps.worklog.models import Employer, Entry, Project, Skill, Tag
     from apps.worklog.skills import skill_normalise
 
@@ -131,13 +145,15 @@ def fill_workspace(tenant, author, count: int, rng: random.Random) -> None:
     )
     tags = Tag.objects.bulk_create([Tag(tenant=tenant, name=name) for name in TAGS])
     start = datetime.now(UTC).date() - timedelta(days=8 * 365)
+    rare = set(rng.sample(range(count), min(12, count)))
     batch = 5_000
     for offset in range(0, count, batch):
         entries = []
-        for _ in range(min(batch, count - offset)):
+        for number in range(offset, min(offset + batch, count)):
             verb, thing = rng.choice(WORDS["verbs"]), rng.choice(WORDS["things"])
             details = rng.sample(WORDS["details"], 6)
             project = rng.choice(projects)
+            extra = f" The {RARE_WORD} moment of the quarter." if number in rare else ""
             entries.append(
                 Entry(
                     tenant=tenant,
@@ -146,9 +162,10 @@ def fill_workspace(tenant, author, count: int, rng: random.Random) -> None:
                     title=f"{verb} the {thing} ({details[0]})",
                     body=(
                         f"Worked on {details[1]} and {details[2]} for the {thing}. "
-                        f"Paired with the team on {details[3]}; wrote notes about {details[4]}."
+                        f"{EVERY_WORD.capitalize()} with the team on {details[3]}; wrote notes about "
+                        f"{details[4]}.{extra}"
                     ),
-                    impact=f"Better {details[5]} for the {thing}.",
+                    impact="" if rng.random() < 0.05 else f"Better {details[5]} for the {thing}.",
                     employer=project.employer,
                     project=project,
                     outcome_pending=rng.random() < 0.02,
@@ -164,28 +181,48 @@ def fill_workspace(tenant, author, count: int, rng: random.Random) -> None:
         TagLink.objects.bulk_create(
             [TagLink(entry_id=e.pk, tag_id=rng.choice(tags).pk) for e in entries], batch_size=5_000
         )
+    services.skill_counts_refresh(tenant=tenant)  # bulk inserts bypass the services: count once
 
 
-def fill(args) -> tuple:
-    from django.db import connection
-
+def make_owner(slug: str, name: str):
     from apps.accounts.models import Membership, Tenant, User
 
-    rng = random.Random(20_240_314)
-    owner = User.objects.create_user(email="bench@example.com", password=None, name="Bench Person")
-    tenant = Tenant.objects.create(name="Bench workspace", slug="bench")
+    owner = User.objects.create_user(email=f"{slug}@example.com", password=None, name=name)
+    tenant = Tenant.objects.create(name=name, slug=slug)
     Membership.objects.create(user=owner, tenant=tenant, role=Membership.Role.OWNER)
+    return owner, tenant
+
+
+def fill(sizes: list[int], others: int, workspaces: int) -> float:
+    from django.db import connection
+
+    rng = random.Random(20_240_314)
     started = time.perf_counter()
-    fill_workspace(tenant, owner, args.entries, rng)
-    per_workspace = args.others // max(1, args.workspaces)
-    for n in range(args.workspaces):
-        other = Tenant.objects.create(name=f"Other workspace {n}", slug=f"other-{n}")
-        person = User.objects.create_user(email=f"other{n}@example.com", password=None)
-        Membership.objects.create(user=person, tenant=other, role=Membership.Role.OWNER)
-        fill_workspace(other, person, per_workspace, rng)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return owner, tenant, time.perf_counter() - started
+    for size in sizes:
+        owner, tenant = make_owner(f"bench-{size}", f"Bench workspace {size:,}")
+        fill_workspace(tenant, owner, size, rng)
+    for n in range(workspaces):
+        owner, tenant = make_owner(f"other-{n}", f"Other workspace {n}")
+        fill_workspace(tenant, owner, others // max(1, workspaces), rng)
+    vacuum_analyze(connection)
+    return time.perf_counter() - started
+
+
+def vacuum_analyze(connection) -> None:
+    """Statistics and the visibility map as autovacuum keeps them in production."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def workspace(size: int):
+    from apps.accounts.models import Tenant
+
+    tenant = Tenant.objects.get(slug=f"bench-{size}")
+    return tenant.memberships.select_related("user").get().user, tenant
 
 
 # ------------------------------------------------------------------------------------------ timing
@@ -209,177 +246,386 @@ def install_baseline_url() -> str:
     return "/__bench__/layout/"
 
 
-def time_request(client, url: str, runs: int, headers: dict) -> tuple[float, int, int]:
+def _request(client, url: str, headers: dict) -> tuple[float, int]:
+    started = time.perf_counter()
+    response = client.get(url, headers=headers, secure=True)
+    return (time.perf_counter() - started) * 1000, response.status_code
+
+
+def measure_pair(client, url: str, headers: dict, baseline: str, runs: int) -> dict:
+    """Median of `runs` requests of `url`, each paired with a request of `baseline` (before or after it,
+    in turn); the SQL query count of one more request."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(2):
-        client.get(url, headers=headers)
-    timings, queries, status = [], 0, 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url, headers=headers)
-            timings.append((time.perf_counter() - started) * 1000)
-        queries, status = len(captured), response.status_code
-    return statistics.median(timings), queries, status
+    for _ in range(3):
+        _request(client, baseline, {})
+        _request(client, url, headers)
+    page, base, status = [], [], 200
+    for number in range(runs):
+        if number % 2:
+            page_ms, status = _request(client, url, headers)
+            base_ms, _ = _request(client, baseline, {})
+        else:
+            base_ms, _ = _request(client, baseline, {})
+            page_ms, status = _request(client, url, headers)
+        page.append(page_ms)
+        base.append(base_ms)
+    with CaptureQueriesContext(connection) as captured:
+        _request(client, url, headers)
+    return {
+        "ms": statistics.median(page),
+        "base_ms": statistics.median(base),
+        "status": status,
+        "queries": len(captured),
+    }
 
 
-def raw_search(text: str, tenant_id: int | None) -> list:
-    from django.db import connection
+def _position_at(queryset, fraction: float):
+    """The (occurred_on, id) of the entry `fraction` of the way down `queryset` (newest first)."""
+    from apps.worklog.cursors import Position
 
-    query = " & ".join(f"{word}:*" for word in text.split())
-    where = "AND e.tenant_id = %s" if tenant_id else ""
-    params = [query, *([tenant_id] if tenant_id else [])]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT e.id FROM worklog_entry e, to_tsquery('english', %s) q
-            WHERE e.search_document @@ q AND e.deleted_at IS NULL {where}
-            ORDER BY ts_rank(e.search_document, q) DESC, e.occurred_on DESC, e.id DESC LIMIT 31
-            """,
-            params,
-        )
-        return cursor.fetchall()
+    ordered = queryset.order_by("-occurred_on", "-id").values_list("occurred_on", "id")
+    total = ordered.count()
+    day, pk = ordered[min(total - 1, int(total * fraction))]
+    return Position(day=day, id=pk)
 
 
-def time_call(function, runs: int) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(2):
-        function()
-    timings, queries = [], 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            function()
-            timings.append((time.perf_counter() - started) * 1000)
-        queries = len(captured)
-    return statistics.median(timings), queries
-
-
-def measure(args, owner, tenant) -> list[tuple]:
-    from django.db import connection
-    from django.test import Client
-    from django.urls import NoReverseMatch, reverse
+def cases(tenant) -> list[dict]:
+    """The pages of one workspace: label, URL, headers and goal (limit, against what)."""
+    from django.urls import reverse
 
     from apps.worklog import selectors
-    from apps.worklog.models import Entry
-    from apps.worklog.search import search_filter
+    from apps.worklog.cursors import SearchPosition, search_cursor, timeline_cursor
+    from apps.worklog.search import search_match, search_terms
 
-    # A failing page is reported with its status in the table instead of stopping the run.
-    client = Client(raise_request_exception=False)
-    client.force_login(owner)
+    timeline = reverse("worklog_timeline")
+    htmx = {"HX-Request": "true"}
+    live = selectors.EntryFilters()
+    narrowed = selectors.EntryFilters(employer="Acme", skill="python")
+    first = selectors.entry_page(tenant=tenant, filters=live)
+    every = selectors.entry_page(tenant=tenant, filters=selectors.EntryFilters(q=EVERY_WORD))
+    matches = search_match(selectors._filtered(tenant=tenant, filters=live), search_terms(EVERY_WORD))
+
+    def scroll(filters, fraction):
+        position = _position_at(selectors._filtered(tenant=tenant, filters=filters), fraction)
+        return timeline_cursor(position)
+
+    def url(query: dict) -> str:
+        return f"{timeline}?{urlencode(query)}"
+
+    api = "/api/worklog/entries/"
+    deep_search = search_cursor(SearchPosition(window=_position_at(matches, 0.5), after=None))
+    return [
+        {"label": "timeline, first page", "url": timeline, "goal": (3, "layout")},
+        {"label": "timeline, employer + skill", "url": url(narrowed.active()), "goal": (3, "layout")},
+        {
+            "label": "timeline, dates + tag",
+            "url": url({"since": "2021-01-01", "until": "2022-12-31", "tag": "launch"}),
+            "goal": (3, "layout"),
+        },
+        {"label": "timeline, still needs impact", "url": url({"needs": "impact"}), "goal": (3, "layout")},
+        {
+            "label": "timeline, next page",
+            "url": url({"cursor": first.next_cursor}),
+            "headers": htmx,
+            "goal": (3, "layout"),
+        },
+        {
+            "label": "timeline, scroll at 50%",
+            "url": url({"cursor": scroll(live, 0.5)}),
+            "headers": htmx,
+            "goal": (3, "layout"),
+        },
+        {
+            "label": "timeline, scroll at 95%",
+            "url": url({"cursor": scroll(live, 0.95)}),
+            "headers": htmx,
+            "goal": (3, "layout"),
+        },
+        {
+            "label": "timeline, employer + skill, at 50%",
+            "url": url({**narrowed.active(), "cursor": scroll(narrowed, 0.5)}),
+            "headers": htmx,
+            "goal": (3, "layout"),
+        },
+        {"label": f"search, rare word ({RARE_WORD})", "url": url({"q": RARE_WORD}), "goal": (3, "layout")},
+        {
+            "label": f"search, every entry ({EVERY_WORD})",
+            "url": url({"q": EVERY_WORD}),
+            "goal": (5, "layout"),
+        },
+        {
+            "label": "search as you type (htmx)",
+            "url": url({"q": EVERY_WORD[:5]}),
+            "headers": htmx,
+            "goal": (5, "layout"),
+        },
+        {
+            "label": "search, every entry, next page",
+            "url": url({"q": EVERY_WORD, "cursor": every.next_cursor}),
+            "headers": htmx,
+            "goal": (5, "layout"),
+        },
+        {
+            "label": "search, every entry, at 50%",
+            "url": url({"q": EVERY_WORD, "cursor": deep_search}),
+            "headers": htmx,
+            "goal": (5, "layout"),
+        },
+        {
+            "label": "search, two words + employer",
+            "url": url({"q": "billing latency", "employer": "Globex"}),
+            "goal": (3, "layout"),
+        },
+        {"label": "skills page", "url": reverse("worklog_skills"), "goal": (3, "layout")},
+        {"label": "dashboard", "url": reverse("dashboard"), "goal": (3, "layout")},
+        {"label": "API skills", "url": "/api/worklog/skills/", "goal": (3, "layout")},
+        {"label": "API list, first page", "url": f"{api}?limit=50", "goal": None},
+        {
+            "label": "API list, cursor at 50%",
+            "url": f"{api}?{urlencode({'limit': 50, 'cursor': scroll(live, 0.5)})}",
+            "goal": (1.5, "first"),
+        },
+        {
+            "label": "API list, cursor at 95%",
+            "url": f"{api}?{urlencode({'limit': 50, 'cursor': scroll(live, 0.95)})}",
+            "goal": (1.5, "first"),
+        },
+    ]
+
+
+def measure(sizes: list[int], runs: int, only: str) -> dict[int, list[dict]]:
+    from django.test import Client
+
     baseline = install_baseline_url()
+    results: dict[int, list[dict]] = {}
+    for size in sizes:
+        owner, tenant = workspace(size)
+        client = Client(raise_request_exception=False)
+        client.force_login(owner)
+        rows = []
+        for case in cases(tenant):
+            if only and only not in case["label"]:
+                continue
+            figures = measure_pair(client, case["url"], case.get("headers", {}), baseline, runs)
+            rows.append({**case, **figures, "ratio": figures["ms"] / figures["base_ms"]})
+        first = next((row for row in rows if row["label"] == "API list, first page"), None)
+        for row in rows:
+            if row["goal"] and row["goal"][1] == "first" and first:
+                row["ratio"] = row["ms"] / first["ms"]
+        results[size] = rows
+    return results
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+def verdict(value: float, limit: float) -> str:
+    return "PASS" if value <= limit else "FAIL"
+
+
+def print_results(results: dict[int, list[dict]], runs: int, vendor: str, loads: tuple) -> bool:
+    ok = True
+    print()
+    print(f"AfterResume work-log benchmark on {vendor}, DEBUG off; median of {runs} requests per row, each")
+    print(
+        f"paired with a layout-page request; load average {loads[0]:.2f} at the start, "
+        f"{loads[1]:.2f} at the end"
+    )
+    for size, rows in results.items():
+        print()
+        print(f"Workspace of {size:,} entries")
+        header = f"{'page':<38} {'ms':>7} {'layout ms':>9} {'queries':>7} {'ratio':>7} {'goal':>10} {'':>4}"
+        print(header)
+        print("-" * len(header))
+        for row in rows:
+            goal = row["goal"]
+            goal_text = f"<= {goal[0]}x {goal[1]}" if goal else ""
+            status = "" if row["status"] == 200 else f" HTTP {row['status']}"
+            mark = verdict(row["ratio"], goal[0]) if goal else ""
+            if row["status"] != 200:
+                mark = "FAIL"
+            ok = ok and mark != "FAIL"
+            print(
+                f"{row['label']:<38} {row['ms']:>7.1f} {row['base_ms']:>9.1f} {row['queries']:>7} "
+                f"{row['ratio']:>6.2f}x {goal_text:>10} {mark:>4}{status}"
+            )
+    sizes = sorted(results)
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        by_label = {row["label"]: row for row in results[small]}
+        print()
+        print(f"Scale: each page's ratio at {large:,} entries over its ratio at {small:,} (goal <= 1.5x")
+        print("for the timeline, its scrolling and the API list)")
+        print(f"{'page':<38} {'scale':>7} {'goal':>7} {'':>4}")
+        for row in results[large]:
+            other = by_label.get(row["label"])
+            if other is None:
+                continue
+            scale = (row["ms"] / row["base_ms"]) / (other["ms"] / other["base_ms"])
+            goal = row["label"].startswith(("timeline", "API list"))
+            mark = verdict(scale, 1.5) if goal else ""
+            ok = ok and mark != "FAIL"
+            print(f"{row['label']:<38} {scale:>6.2f}x {'<= 1.5x' if goal else '':>7} {mark:>4}")
+    return ok
+
+
+# ---------------------------------------------------------------------------------------- explain
+
+
+def explain(size: int) -> None:
+    """EXPLAIN ANALYZE of the queries behind the deep timeline page and the searches."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.worklog import selectors
+    from apps.worklog.cursors import timeline_cursor
+
+    _owner, tenant = workspace(size)
+    live = selectors.EntryFilters()
+    cursor = timeline_cursor(_position_at(selectors._filtered(tenant=tenant, filters=live), 0.5))
+
+    def page(filters, cursor=None):
+        return lambda: selectors.entry_page(tenant=tenant, filters=filters, cursor=cursor)
+
+    shown = [
+        ("timeline page at 50% (keyset)", page(live, cursor)),
+        (f"search, rare word ({RARE_WORD})", page(selectors.EntryFilters(q=RARE_WORD))),
+        (f"search, every entry ({EVERY_WORD})", page(selectors.EntryFilters(q=EVERY_WORD))),
+    ]
+    markers = ["worklog_entry", "ts_rank", "ts_rank"]
+    for (label, call), marker in zip(shown, markers, strict=True):
+        with CaptureQueriesContext(connection) as captured:
+            call()
+        sql = next(query["sql"] for query in captured.captured_queries if marker in query["sql"])
+        with connection.cursor() as cursor_:
+            cursor_.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
+            plan = "\n".join(f"    {line}" for (line,) in cursor_.fetchall())
+        shortened = sql[:600] + (" …" if len(sql) > 600 else "")
+        print(f"\n== {label}, workspace of {size:,} entries\n  {shortened}\n{plan}")
+
+
+# ----------------------------------------------------------------------------------------- export
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the process image, so it starts afresh at exec;
+    `ru_maxrss` does not on Linux (it keeps the peak of the forking parent: here the whole bench)."""
     try:
-        timeline = reverse("worklog_timeline")
-    except NoReverseMatch:
-        timeline = None
-
-    rows = []
-    base_ms, base_queries, base_status = time_request(client, baseline, args.runs, {})
-    rows.append(("baseline: bare app layout", baseline, base_ms, base_queries, base_status))
-    if timeline is None:
-        rows.append(("timeline", "(no URL named worklog_timeline yet)", None, None, None))
-    else:
-        htmx = {"HX-Request": "true"}
-        pages = [
-            ("timeline, first page", {}, {}),
-            ("timeline, filtered by employer and skill", {"employer": "Acme", "skill": "python"}, {}),
-            (
-                "timeline, date range and tag",
-                {"since": "2021-01-01", "until": "2022-12-31", "tag": "launch"},
-                {},
-            ),
-            ("search page, one word", {"q": "kubernetes"}, {}),
-            ("search page, two words + employer", {"q": "billing latency", "employer": "Globex"}, {}),
-            ("search as you type (htmx fragment)", {"q": "migra"}, htmx),
-        ]
-        for label, query, headers in pages:
-            url = f"{timeline}?{urlencode(query)}" if query else timeline
-            ms, queries, status = time_request(client, url, args.runs, headers)
-            rows.append((label, url, ms, queries, status))
-
-    searches = [
-        (f"search selector, workspace ({args.entries:,} entries)", lambda: selectors.entry_page(
-            tenant=tenant, filters=selectors.EntryFilters(q="kubernetes latency"))),
-        ("search selector, all entries, rare words", lambda: list(search_filter(
-            Entry.objects.filter(deleted_at__isnull=True), "terraform retention hiring")[:30])),
-        ("search selector, all entries, common word", lambda: list(search_filter(
-            Entry.objects.filter(deleted_at__isnull=True), "billing")[:30])),
-    ]  # fmt: skip
-    if connection.vendor == "postgresql":
-        # The core of the search without the ORM: the GIN index, the ranking and the first page.
-        searches += [
-            ("full-text SQL, all entries, two words", lambda: raw_search("kubernetes latency", None)),
-            ("full-text SQL, all entries, common word", lambda: raw_search("billing", None)),
-            ("full-text SQL, workspace, two words", lambda: raw_search("kubernetes latency", tenant.pk)),
-        ]
-    for label, function in searches:
-        try:
-            ms, queries = time_call(function, args.runs)
-        except Exception as exc:
-            connection.close()  # a failed query leaves nothing usable behind on PostgreSQL
-            rows.append((label, f"failed: {type(exc).__name__}: {exc}", None, None, "error"))
-            continue
-        rows.append((label, f"({connection.vendor})", ms, queries, None))
-    return rows
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def print_table(rows, base_ms: float, args, vendor: str, fill_seconds: float, total: int) -> None:
-    print()
-    print(f"AfterResume work-log benchmark on {vendor}: {args.entries:,} entries in the measured workspace, "
-          f"{total:,} in all; median of {args.runs} runs")  # fmt: skip
-    print(f"(filled in {fill_seconds:.1f} s)")
-    print()
-    header = f"{'what':<44} {'median ms':>10} {'queries':>8} {'x baseline':>11} {'status':>7}"
-    print(header)
-    print("-" * len(header))
-    for label, _url, ms, queries, status in rows:
-        if ms is None:
-            print(f"{label:<44} {'—':>10} {'—':>8} {'—':>11} {status or '—':>7}  {_url}")
-            continue
-        ratio = f"{ms / base_ms:.2f}" if base_ms else "—"
-        print(f"{label:<44} {ms:>10.1f} {queries:>8} {ratio:>11} {status or '':>7}")
-    if any(status not in (None, 200) for *_, status in rows):
-        print("\nRows whose status is not 200 failed; their times are not measurements of the page.")
-    print()
-    for label, url, *_ in rows:
-        if url.startswith("/"):
-            print(f"  {label}: {url}")
+def export_child(spec: str) -> None:
+    """In a process of its own: run the export job of one workspace; print time and peak RSS as JSON."""
+    from django.utils import timezone
+
+    from apps.core.models import Job
+    from apps.worklog import tasks
+
+    tenant_id, old = spec.split(":")
+    job = Job.objects.create(
+        kind=tasks.EXPORT_KIND, tenant_id=int(tenant_id), label="bench export", func_path="bench"
+    )
+    if old == "old":
+        source = subprocess.run(
+            ["git", "show", "HEAD:apps/worklog/porting/export.py"],  # noqa: S607 - the checkout's git
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        module = ModuleType("export_as_committed")
+        exec(compile(source, "export_as_committed.py", "exec"), module.__dict__)  # noqa: S102 - our own file
+        tasks.workspace_export_write = module.workspace_export_write
+    started = time.perf_counter()
+    tasks.worklog_export(job.pk)
+    seconds = time.perf_counter() - started
+    job.refresh_from_db()
+    size = job.result_file.size if job.result_file else 0
+    print(json.dumps({
+        "status": job.status, "error": job.error, "seconds": seconds, "zip_bytes": size,
+        "peak_rss_mb": peak_rss_mb(),
+        "finished": timezone.now().isoformat(),
+    }))  # fmt: skip
+
+
+def export_bench(sizes: list[int], with_old: bool, database_url: str, media: str) -> None:
+    from apps.worklog.models import Entry
+
+    rng = random.Random(7)
+    print("\nZIP export job (tasks.worklog_export in a process of its own; peak RSS of that process)")
+    print(f"{'entries':>8} {'code':>10} {'seconds':>8} {'us/entry':>9} {'peak RSS':>9} {'ZIP MB':>7}  status")
+    for size in sizes:
+        slug = f"export-{size}"
+        from apps.accounts.models import Tenant
+
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            owner, tenant = make_owner(slug, f"Export workspace {size:,}")
+            fill_workspace(tenant, owner, size, rng)
+        count = Entry.objects.filter(tenant=tenant, deleted_at__isnull=False).count()
+        assert count == 0
+        for code in ("streamed", "HEAD") if with_old else ("streamed",):
+            env = {**os.environ, **production_environment(database_url, media)}
+            spec = f"{tenant.pk}:{'old' if code == 'HEAD' else 'new'}"
+            child = subprocess.run(  # noqa: S603 - this script, with a spec it made
+                [sys.executable, __file__, "--export-child", spec],
+                env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if child.returncode:
+                print(f"{size:>8,} {code:>10}  failed:\n{child.stderr[-2000:]}")
+                continue
+            figures = json.loads(child.stdout.strip().splitlines()[-1])
+            print(
+                f"{size:>8,} {code:>10} {figures['seconds']:>8.1f} {figures['seconds'] / size * 1e6:>9.0f} "
+                f"{figures['peak_rss_mb']:>7.0f}MB {figures['zip_bytes'] / 1e6:>7.1f}  {figures['status']}"
+                + (f" ({figures['error']})" if figures["error"] else "")
+            )
+
+
+# -------------------------------------------------------------------------------------------- main
 
 
 def main() -> int:
     args = parse_args()
     url = os.environ.get("DATABASE_URL", "sqlite:///")
-    bench_url, cleanup = prepare_database(url)
+    if args.export_child:
+        setup_django(url, os.environ["MEDIA_ROOT"], collect_static=False)
+        export_child(args.export_child)
+        return 0
+    reuse = args.reuse and _common.is_postgres(url)
+    bench_url, cleanup = _common.prepare_database(url, BENCH_DB, create=not reuse)
     media = tempfile.mkdtemp(prefix="afterresume-bench-media-")
+    sizes = [int(value) for value in args.sizes.split(",") if value]
     try:
         setup_django(bench_url, media)
         from django.core.management import call_command
         from django.db import connection, connections
 
         call_command("migrate", verbosity=0, interactive=False)
-        owner, tenant, fill_seconds = fill(args)
-        from apps.worklog.models import Entry
-
-        total = Entry.objects.count()
-        rows = measure(args, owner, tenant)
-        print_table(rows, rows[0][2], args, connection.vendor, fill_seconds, total)
-        bad = [row for row in rows if row[4] not in (None, 200)]
+        if not reuse:
+            seconds = fill(sizes, args.others, args.workspaces)
+            print(f"filled {sum(sizes) + args.others:,} entries in {seconds:.0f} s")
+        start_load = os.getloadavg()[0]
+        results = measure(sizes, args.runs, args.only)
+        ok = print_results(results, args.runs, connection.vendor, (start_load, os.getloadavg()[0]))
+        if args.explain and connection.vendor == "postgresql":
+            explain(max(sizes))
+        if args.export:
+            export_bench([int(v) for v in args.export.split(",")], args.export_old, bench_url, media)
         connections.close_all()
-        return 1 if bad else 0
+        return 0 if ok else 1
     finally:
-        if args.keep:
+        from django.db import connections
+
+        connections.close_all()
+        if args.keep or reuse:
             print(f"kept the bench database: {bench_url}")
         else:
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except ImportError:
-                pass
             cleanup()
         shutil.rmtree(media, ignore_errors=True)
 

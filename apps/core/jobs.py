@@ -54,9 +54,11 @@ class JobCancelled(Exception):
     """
 
 
-def _stale_after() -> timedelta:
-    """A running job older than the queue's timeout (plus a margin) belongs to a worker that died."""
-    return timedelta(seconds=int(settings.Q_CLUSTER.get("timeout") or 300) + 60)
+def _stale_after(timeout: int | None = None) -> timedelta:
+    """A running job older than its time limit (a `timeout` it was queued with, else the queue's own) plus a
+    margin (Q_LEASE_MARGIN, a minute by default) belongs to a worker that died."""
+    margin = getattr(settings, "Q_LEASE_MARGIN", 60)
+    return timedelta(seconds=int(timeout or settings.Q_CLUSTER.get("timeout") or 300) + margin)
 
 
 def _queue(job: Job) -> None:
@@ -111,8 +113,11 @@ def job_enqueue(
 
 def _job_claim(job_id: int) -> Job | None:
     now = timezone.now()
+    params = Job.objects.filter(pk=job_id).values_list("params", flat=True).first() or {}
+    timeout = params.get("timeout") if isinstance(params, dict) else None
     claimable = Q(status=Job.Status.QUEUED) | Q(
-        status=Job.Status.RUNNING, started_at__lt=now - _stale_after()
+        status=Job.Status.RUNNING,
+        started_at__lt=now - _stale_after(timeout if isinstance(timeout, int) else None),
     )
     claimed = (
         Job.objects.filter(pk=job_id)

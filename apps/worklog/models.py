@@ -37,10 +37,17 @@ class Project(TenantOwnedModel):
 
 
 class Skill(TenantOwnedModel):
-    """A skill as the person writes it (`name`), unique by its normalised `key` (case, spacing, aliases)."""
+    """A skill as the person writes it (`name`), unique by its normalised `key` (case, spacing, aliases).
+
+    `entry_count` and `last_used_on` describe the skill's live entries (not deleted). They are counters kept
+    in step by the services that link, unlink, delete, restore, import and merge (apps/worklog/services/
+    counters.py), so the skills page never counts the log; `python manage.py worklog_recount` checks them.
+    """
 
     name = models.CharField(max_length=80)
     key = models.CharField(max_length=80)
+    entry_count = models.PositiveIntegerField(default=0, editable=False)
+    last_used_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -62,7 +69,8 @@ class Tag(TenantOwnedModel):
 
 
 class Entry(TenantOwnedModel):
-    """One thing done at work. On PostgreSQL a generated `search_document` column (migration) indexes it."""
+    """One thing done at work. On PostgreSQL a generated `search_document` column (migrations 0002, 0005) is
+    indexed with the workspace (`GIN (tenant_id, search_document)`, btree_gin) for search."""
 
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
@@ -92,7 +100,19 @@ class Entry(TenantOwnedModel):
         ordering = ["-occurred_on", "-id"]
         verbose_name_plural = "entries"
         indexes = [
-            models.Index(fields=["tenant", "-occurred_on", "-id"], name="entry_timeline"),
+            # Every list reads live entries newest first: the keyset `(occurred_on, id) < (d, i)` is a range
+            # of this index, and counting live entries is an index-only scan.
+            models.Index(
+                fields=["tenant", "-occurred_on", "-id"],
+                name="entry_timeline_live",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            # Entries still without an impact statement: the dashboard tile and the `needs=impact` filter.
+            models.Index(
+                fields=["tenant", "-occurred_on", "-id"],
+                name="entry_without_impact",
+                condition=models.Q(deleted_at__isnull=True, impact=""),
+            ),
             models.Index(fields=["tenant", "outcome_pending", "follow_up_on"], name="entry_follow_up"),
         ]
         constraints = [

@@ -1,20 +1,21 @@
 """Reads for the work log. Every function takes the tenant and never returns deleted entries.
 
-Lists page with an opaque cursor: the timeline by (occurred_on, id) keyset, so a page costs the same at
-the start and deep in the log; a search by position in the ranked results.
+No page reads the whole workspace: lists page with an opaque cursor (apps/worklog/cursors.py), the timeline
+by a keyset on (occurred_on, id) that is a range of the `entry_timeline_live` index — the condition is
+the row comparison `(occurred_on, id) < (d, i)`, so a page costs the same at the start and deep in the log —
+and a search by windows of ranked matches (apps/worklog/search.py). Totals are counted up to a bound
+(`entry_total`: "more than 10,000"), and skills carry their own counters.
 """
 
-import base64
-import binascii
-import json
 from calendar import monthrange
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import (
     Count,
+    Exists,
+    F,
     IntegerField,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -23,19 +24,32 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from apps.core.errors import NotFound, ValidationFailed
+from apps.accounts.models import Tenant
+from apps.core.errors import NotFound
+from apps.worklog.cursors import Position, search_cursor, search_position, timeline_cursor, timeline_position
 from apps.worklog.models import Employer, Entry, Evidence, Project, Skill, Tag
-from apps.worklog.search import search_filter, search_highlight
+from apps.worklog.report_rows import (  # noqa: F401 - the reads for apps/reporting, named here as before
+    REPORT_ROW_FIELDS,
+    entry_report_count,
+    entry_report_facts,
+    entry_report_live_ids,
+    entry_report_rows,
+)
+from apps.worklog.search import (
+    search_headlines,
+    search_highlight,
+    search_terms,
+    search_window_page,
+)
 from apps.worklog.skills import skill_key, skill_normalise
 
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 200
-CURSOR_MAX_LENGTH = 200
-ID_MAX = 2**63 - 1  # the largest id a bigint column holds
-SEARCH_OFFSET_MAX = 10_000  # ranked search pages stop here: refine the words to see further
+TOTAL_COUNTED_MAX = 10_000  # the timeline says "more than 10,000 entries" past this
 LIVE_ENTRIES = Q(entries__deleted_at__isnull=True)
 
 
@@ -68,45 +82,30 @@ class EntryPage:
     ranked: bool = False
     previous_date: date | None = None
     counts: dict = field(default_factory=dict)
+    # A search: how many matches the first window holds, and whether there are more than that; whether this
+    # page starts a window of older matches (after the first).
+    match_count: int | None = None
+    match_more: bool = False
+    older_matches: bool = False
 
 
-# ------------------------------------------------------------------------- cursors
+@dataclass(frozen=True)
+class Bounded:
+    """A count taken up to a bound: `count` is exact when `more` is False, else "more than `count`"."""
+
+    count: int
+    more: bool
+
+    def __bool__(self) -> bool:
+        return bool(self.count)
 
 
-def _cursor_encode(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _cursor_int(value, *, low: int, high: int) -> int:
-    # JSON numbers only (not "12", not true), inside what the database can compare.
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(value)
-    return value
-
-
-def _cursor_decode(cursor: str) -> dict:
-    """The position a cursor names. Anything we did not give out (not base64, not JSON, numbers out of
-    range, impossible dates) is a `ValidationFailed` on `cursor`, never a database error."""
-    bad = ValidationFailed(
-        "That page cursor is not one we gave out; start again from the first page.", field="cursor"
-    )
-    if len(cursor) > CURSOR_MAX_LENGTH:
-        raise bad
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        data = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise bad from exc
-    if not isinstance(data, dict):
-        raise bad
-    try:
-        if "o" in data:
-            return {"offset": _cursor_int(data["o"], low=0, high=SEARCH_OFFSET_MAX)}
-        if not isinstance(data["d"], str):
-            raise TypeError(data["d"])
-        return {"date": date.fromisoformat(data["d"]), "id": _cursor_int(data["i"], low=1, high=ID_MAX)}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise bad from exc
+def count_upto(queryset: QuerySet, bound: int) -> Bounded:
+    """How many rows `queryset` has, reading at most `bound + 1` of them (one bounded index scan). The
+    queryset's own order is kept: for live entries it is the key order of the partial index of live
+    entries, so PostgreSQL counts with an index-only scan instead of fetching each row to test it."""
+    counted = queryset.values("pk")[: bound + 1].count()
+    return Bounded(count=min(counted, bound), more=counted > bound)
 
 
 # ------------------------------------------------------------------------- entries
@@ -123,28 +122,69 @@ def _evidence_count() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
+def _live(tenant) -> QuerySet[Entry]:
+    return Entry.objects.for_tenant(tenant).filter(deleted_at__isnull=True)
+
+
+def _named_ids(*, tenant, filters: EntryFilters) -> dict[str, int | None] | None:
+    """The ids of the employer, project, skill and tag the filters name, in one query (None: no such name,
+    so nothing can match). Looking them up first gives the planner real values to estimate with, so a
+    filtered page walks the timeline index instead of reading every entry of a skill."""
+    lookups = {}
+    if filters.employer:
+        lookups["employer"] = Employer.objects.filter(name__iexact=filters.employer.strip())
+    if filters.project:
+        lookups["project"] = Project.objects.filter(name__iexact=filters.project.strip())
+    if filters.skill:
+        lookups["skill"] = Skill.objects.filter(key=skill_normalise(filters.skill)[1])
+    if filters.tag:
+        lookups["tag"] = Tag.objects.filter(name=filters.tag.strip().lstrip("#").lower())
+    if not lookups:
+        return {}
+    found = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .values(
+            **{
+                name: Subquery(queryset.filter(tenant=OuterRef("pk")).order_by("pk").values("pk")[:1])
+                for name, queryset in lookups.items()
+            }
+        )
+        .first()
+    )
+    if not found or any(value is None for value in found.values()):
+        return None
+    return found
+
+
 def _filtered(*, tenant, filters: EntryFilters) -> QuerySet[Entry]:
-    queryset = Entry.objects.for_tenant(tenant).filter(deleted_at__isnull=True)
+    """Live entries of the tenant matching the filters other than free text. Names become ids first (one
+    query) and links are tested with EXISTS on the link table's (entry, skill) index, so a filtered list
+    walks the timeline index without joins or duplicates."""
+    queryset = _live(tenant)
     if filters.since:
         queryset = queryset.filter(occurred_on__gte=filters.since)
     if filters.until:
         queryset = queryset.filter(occurred_on__lte=filters.until)
-    if filters.employer:
-        queryset = queryset.filter(employer__name__iexact=filters.employer.strip())
-    if filters.project:
-        queryset = queryset.filter(project__name__iexact=filters.project.strip())
-    if filters.skill:
-        queryset = queryset.filter(skills__key=skill_normalise(filters.skill)[1])
-    if filters.tag:
-        queryset = queryset.filter(tags__name=filters.tag.strip().lstrip("#").lower())
+    if tenant is not None and (ids := _named_ids(tenant=tenant, filters=filters)) is None:
+        return queryset.none()
+    elif tenant is not None:
+        if "employer" in ids:
+            queryset = queryset.filter(employer_id=ids["employer"])
+        if "project" in ids:
+            queryset = queryset.filter(project_id=ids["project"])
+        if "skill" in ids:
+            links = Entry.skills.through.objects.filter(entry_id=OuterRef("pk"), skill_id=ids["skill"])
+            queryset = queryset.filter(Exists(links))
+        if "tag" in ids:
+            links = Entry.tags.through.objects.filter(entry_id=OuterRef("pk"), tag_id=ids["tag"])
+            queryset = queryset.filter(Exists(links))
     if filters.needs:
         queryset = entry_filter_needs(queryset, needs=filters.needs, today=timezone.localdate())
     return queryset
 
 
-def entry_list(*, tenant, filters: EntryFilters | None = None) -> QuerySet[Entry]:
-    """The tenant's live entries matching `filters`, newest first, with what a list shows preloaded."""
-    queryset = _filtered(tenant=tenant, filters=filters or EntryFilters())
+def _with_list_data(queryset: QuerySet[Entry]) -> QuerySet[Entry]:
+    """What a list shows with each entry: employer, project, skills and tags by name, evidence count."""
     return (
         queryset.select_related("employer", "project")
         .prefetch_related(
@@ -152,8 +192,19 @@ def entry_list(*, tenant, filters: EntryFilters | None = None) -> QuerySet[Entry
             Prefetch("tags", queryset=Tag.objects.order_by("name")),
         )
         .annotate(evidence_count=_evidence_count())
-        .order_by("-occurred_on", "-id")
     )
+
+
+def entry_list(*, tenant, filters: EntryFilters | None = None) -> QuerySet[Entry]:
+    """The tenant's live entries matching `filters`, newest first, with what a list shows preloaded."""
+    queryset = _filtered(tenant=tenant, filters=filters or EntryFilters())
+    return _with_list_data(queryset).order_by("-occurred_on", "-id")
+
+
+def before(position: Position) -> TupleLessThan:
+    """Entries strictly before `position` in (occurred_on, id) order: `(occurred_on, id) < (d, i)`, which
+    PostgreSQL reads as a range of the (tenant, -occurred_on, -id) index (EXPLAIN: Index Cond)."""
+    return TupleLessThan(Tuple(F("occurred_on"), F("id")), (position.day, position.id))
 
 
 def entry_page(
@@ -169,7 +220,11 @@ def entry_page(
     With free text the entries come ranked by relevance (highlighted); otherwise newest first.
     `with_evidence` loads each entry's evidence too, in one more query whatever the page size.
     """
-    page = _entry_page(tenant=tenant, filters=filters, cursor=cursor, limit=limit)
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    if filters.q.strip():
+        page = _search_page(tenant=tenant, filters=filters, cursor=cursor, limit=limit)
+    else:
+        page = _timeline_page(tenant=tenant, filters=filters, cursor=cursor, limit=limit)
     if with_evidence:
         prefetch_related_objects(
             page.items, Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id"))
@@ -177,40 +232,42 @@ def entry_page(
     return page
 
 
-def _entry_page(*, tenant, filters: EntryFilters, cursor: str | None, limit: int) -> EntryPage:
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    position = _cursor_decode(cursor) if cursor else None
+def _timeline_page(*, tenant, filters: EntryFilters, cursor: str | None, limit: int) -> EntryPage:
+    position = timeline_position(cursor)
     queryset = entry_list(tenant=tenant, filters=filters)
-    if filters.q.strip():
-        if position is not None and "offset" not in position:
-            raise ValidationFailed(
-                "That cursor belongs to a list without a search; start again.", field="cursor"
-            )
-        offset = position["offset"] if position else 0
-        items = list(search_filter(queryset, filters.q)[offset : offset + limit + 1])
-        more = len(items) > limit and offset + limit <= SEARCH_OFFSET_MAX
-        next_cursor = _cursor_encode({"o": offset + limit}) if more else None
-        items = items[:limit]
-        search_highlight(items, filters.q)
-        return EntryPage(items=items, next_cursor=next_cursor, ranked=True)
-    previous_date = None
     if position is not None:
-        if "date" not in position:
-            raise ValidationFailed("That cursor belongs to a search; start again.", field="cursor")
-        previous_date = position["date"]
-        queryset = queryset.filter(
-            Q(occurred_on__lt=previous_date) | Q(occurred_on=previous_date, id__lt=position["id"])
-        )
+        queryset = queryset.filter(before(position))
     items = list(queryset[: limit + 1])
     next_cursor = None
     if len(items) > limit:
         items = items[:limit]
-        next_cursor = _cursor_encode({"d": items[-1].occurred_on.isoformat(), "i": items[-1].pk})
-    return EntryPage(items=items, next_cursor=next_cursor, previous_date=previous_date)
+        next_cursor = timeline_cursor(Position(day=items[-1].occurred_on, id=items[-1].pk))
+    return EntryPage(items=items, next_cursor=next_cursor, previous_date=position.day if position else None)
 
 
-def entry_search_count(*, tenant, filters: EntryFilters) -> int:
-    return search_filter(_filtered(tenant=tenant, filters=filters), filters.q).count()
+def _search_page(*, tenant, filters: EntryFilters, cursor: str | None, limit: int) -> EntryPage:
+    position = search_position(cursor)
+    terms = search_terms(filters.q)
+    if not terms or tenant is None:
+        return EntryPage(items=[], next_cursor=None, ranked=True, match_count=0)
+    base = _filtered(tenant=tenant, filters=filters)
+    window = search_window_page(base, terms, tenant_id=tenant.pk, position=position, limit=limit)
+    found = {}
+    if window.ids:
+        rows = search_headlines(_with_list_data(_live(tenant).filter(pk__in=window.ids)), filters.q)
+        found = {entry.pk: entry for entry in rows}
+    items = [found[pk] for pk in window.ids if pk in found]
+    for entry in items:
+        entry.search_rank = window.ranks[entry.pk]
+    search_highlight(items, filters.q)
+    return EntryPage(
+        items=items,
+        next_cursor=search_cursor(window.next) if window.next else None,
+        ranked=True,
+        match_count=window.window_count,
+        match_more=window.window_full,
+        older_matches=window.older and position is not None and position.after is None,
+    )
 
 
 def entry_get(*, tenant, pk: int, include_deleted: bool = False) -> Entry:
@@ -242,8 +299,9 @@ def entry_recent(*, tenant, limit: int = 5) -> list[Entry]:
     return list(entry_list(tenant=tenant)[:limit])
 
 
-def entry_total(*, tenant) -> int:
-    return Entry.objects.for_tenant(tenant).filter(deleted_at__isnull=True).count()
+def entry_total(*, tenant, bound: int = TOTAL_COUNTED_MAX) -> Bounded:
+    """The tenant's live entries, counted up to `bound` (an index-only scan of at most bound + 1 rows)."""
+    return count_upto(_live(tenant), bound)
 
 
 # ------------------------------------------------------------------------ timeline
@@ -258,7 +316,8 @@ def _month_end(day: date) -> date:
 
 
 def timeline_counts(*, tenant, filters: EntryFilters, items: list[Entry]) -> dict[tuple[date, date], int]:
-    """Entries per (month, week) over the months the page spans, in one aggregate query."""
+    """Entries per (month, week) over the months the page spans, in one aggregate query (a range of the
+    timeline index: its cost is the entries of those months, not of the log)."""
     if not items:
         return {}
     dates = [entry.occurred_on for entry in items]
@@ -268,7 +327,7 @@ def timeline_counts(*, tenant, filters: EntryFilters, items: list[Entry]) -> dic
         .annotate(month=TruncMonth("occurred_on"), week=TruncWeek("occurred_on"))
         .order_by()
         .values("month", "week")
-        .annotate(n=Count("id", distinct=True))
+        .annotate(n=Count("id"))
     )
     return {(_as_date(row["month"]), _as_date(row["week"])): row["n"] for row in rows}
 
@@ -305,15 +364,9 @@ def timeline_rows(page: EntryPage, counts: dict[tuple[date, date], int]) -> list
 
 
 def skill_list(*, tenant) -> QuerySet[Skill]:
-    """Skills with `entry_count` and `last_used_on` (live entries only), most used first."""
-    return (
-        Skill.objects.for_tenant(tenant)
-        .annotate(
-            entry_count=Count("entries", filter=LIVE_ENTRIES, distinct=True),
-            last_used_on=Max("entries__occurred_on", filter=LIVE_ENTRIES),
-        )
-        .order_by("-entry_count", "name")
-    )
+    """Skills with `entry_count` and `last_used_on` (live entries only; counters kept by the services, see
+    apps/worklog/services/counters.py), most used first. Reads the skills only, never the entries."""
+    return Skill.objects.for_tenant(tenant).order_by("-entry_count", "name")
 
 
 def skill_get(*, tenant, pk: int) -> Skill:
@@ -411,173 +464,3 @@ def entry_filter_needs(queryset: QuerySet[Entry], *, needs: str, today: date) ->
     if needs == "result":
         return queryset.filter(outcome_pending=True, follow_up_on__lte=today)
     return queryset
-
-
-# ------------------------------------------------------------------------- reports
-#
-# Reads for apps/reporting. Entries come as plain dicts (no model instances), streamed in chunks ordered by
-# employer, project, date and id, so a report over ten thousand entries holds one chunk at a time.
-
-REPORT_ROW_FIELDS = (
-    "id", "occurred_on", "title", "body", "impact", "employer__name", "project__name", "metric_value",
-    "metric_unit", "metric_before", "metric_after", "confidential", "outcome_pending", "follow_up_on",
-)  # fmt: skip
-
-
-def _report_queryset(
-    *,
-    tenant,
-    since: date | None = None,
-    until: date | None = None,
-    employers=(),
-    projects=(),
-    skills=(),
-    tags=(),
-    confidential: bool | None = None,
-    ids=None,
-) -> QuerySet[Entry]:
-    """Live entries of the tenant: both date ends applied; within each name list any name matches (names
-    ignore case; skills by their normalised key, tags without '#'); `confidential` None means both."""
-    from django.db.models import Exists
-    from django.db.models.functions import Lower
-
-    queryset = Entry.objects.for_tenant(tenant).filter(deleted_at__isnull=True)
-    if since:
-        queryset = queryset.filter(occurred_on__gte=since)
-    if until:
-        queryset = queryset.filter(occurred_on__lte=until)
-    if ids is not None:
-        queryset = queryset.filter(pk__in=list(ids))
-    if confidential is not None:
-        queryset = queryset.filter(confidential=confidential)
-    if employers:
-        lowered = {name.strip().lower() for name in employers}
-        queryset = queryset.filter(
-            employer__in=Employer.objects.for_tenant(tenant)
-            .annotate(low=Lower("name"))
-            .filter(low__in=lowered)
-        )
-    if projects:
-        lowered = {name.strip().lower() for name in projects}
-        queryset = queryset.filter(
-            project__in=Project.objects.for_tenant(tenant).annotate(low=Lower("name")).filter(low__in=lowered)
-        )
-    if skills:
-        keys = {skill_normalise(name)[1] for name in skills}
-        links = Entry.skills.through.objects.filter(entry_id=OuterRef("pk"), skill__key__in=keys)
-        queryset = queryset.filter(Exists(links))
-    if tags:
-        names = {name.strip().lstrip("#").lower() for name in tags}
-        links = Entry.tags.through.objects.filter(entry_id=OuterRef("pk"), tag__name__in=names)
-        queryset = queryset.filter(Exists(links))
-    return queryset
-
-
-def entry_report_count(**filters) -> int:
-    """How many live entries match the report filters (same keywords as `entry_report_rows`)."""
-    return _report_queryset(**filters).count()
-
-
-def entry_report_rows(*, chunk_size: int = 1000, **filters):
-    """The matching live entries as dicts (REPORT_ROW_FIELDS, plus `skills`, `tags` and `evidence_count`),
-    ordered by employer, project, date and id, read `chunk_size` at a time."""
-    from django.db.models import F
-
-    queryset = (
-        _report_queryset(**filters)
-        .order_by(
-            F("employer__name").asc(nulls_last=True),
-            F("project__name").asc(nulls_last=True),
-            "occurred_on",
-            "id",
-        )
-        .values(*REPORT_ROW_FIELDS)
-    )
-    chunk: list[dict] = []
-    for row in queryset.iterator(chunk_size=chunk_size):
-        chunk.append(row)
-        if len(chunk) >= chunk_size:
-            yield from _report_rows_complete(chunk)
-            chunk = []
-    if chunk:
-        yield from _report_rows_complete(chunk)
-
-
-def _report_id_filter(column: str, ids: list[int]) -> tuple[str, list]:
-    """`column` among `ids`: one array parameter on PostgreSQL, a list of placeholders elsewhere."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [ids]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-
-def _report_names_by_entry(through, target: str, ids: list[int]) -> dict[int, list[str]]:
-    """{entry id: [names]} of the skills or tags linked to `ids`, sorted by name, in one plain query."""
-    from django.db import connection
-
-    quote = connection.ops.quote_name
-    link = through._meta
-    related = link.get_field(target)
-    where, params = _report_id_filter(f"l.{quote(link.get_field('entry').column)}", ids)
-    sql = (
-        f"SELECT l.{quote(link.get_field('entry').column)}, t.{quote('name')} "  # noqa: S608 - names from model meta
-        f"FROM {quote(link.db_table)} l JOIN {quote(related.related_model._meta.db_table)} t "
-        f"ON t.{quote('id')} = l.{quote(related.column)} WHERE {where} ORDER BY t.{quote('name')}"
-    )
-    names: dict[int, list[str]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for entry_id, name in cursor.fetchall():
-            names.setdefault(entry_id, []).append(name)
-    return names
-
-
-def _report_rows_complete(rows: list[dict]) -> list[dict]:
-    from django.db import connection
-
-    ids = [row["id"] for row in rows]
-    skills = _report_names_by_entry(Entry.skills.through, "skill", ids)
-    tags = _report_names_by_entry(Entry.tags.through, "tag", ids)
-    quote = connection.ops.quote_name
-    where, params = _report_id_filter(quote("entry_id"), ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {quote('entry_id')}, COUNT(*) FROM {quote(Evidence._meta.db_table)} "  # noqa: S608 - names from model meta
-            f"WHERE {where} GROUP BY {quote('entry_id')}",
-            params,
-        )
-        evidence = dict(cursor.fetchall())
-    for row in rows:
-        row["employer"] = row.pop("employer__name") or ""
-        row["project"] = row.pop("project__name") or ""
-        row["skills"] = skills.get(row["id"], [])
-        row["tags"] = tags.get(row["id"], [])
-        row["evidence_count"] = evidence.get(row["id"], 0)
-    return rows
-
-
-def entry_report_facts(*, tenant, ids) -> dict[int, dict]:
-    """The live entries of the tenant among `ids`, as report rows by id (unknown, deleted and other
-    workspaces' ids are simply absent)."""
-    wanted = {int(pk) for pk in ids}
-    facts: dict[int, dict] = {}
-    for start in range(0, len(wanted), 1000):
-        batch = sorted(wanted)[start : start + 1000]
-        for row in entry_report_rows(tenant=tenant, ids=batch):
-            facts[row["id"]] = row
-    return facts
-
-
-def entry_report_live_ids(*, tenant, ids) -> set[int]:
-    """Which of `ids` are live entries of the tenant (for a report's coverage of its selected entries)."""
-    wanted = sorted({int(pk) for pk in ids})
-    live: set[int] = set()
-    for start in range(0, len(wanted), 2000):
-        batch = wanted[start : start + 2000]
-        live.update(
-            Entry.objects.for_tenant(tenant)
-            .filter(deleted_at__isnull=True, pk__in=batch)
-            .values_list("id", flat=True)
-        )
-    return live

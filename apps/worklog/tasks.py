@@ -7,9 +7,12 @@ removes it once it has finished, either way.
 """
 
 import io
+import math
 import tempfile
 
+from django.conf import settings
 from django.core.files import File
+from django.db.models import Sum
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,6 +21,7 @@ from apps.core.filenames import filename_clean
 from apps.core.jobs import (
     JobCancelled,
     job_cancelled,
+    job_enqueue,
     job_input_discard,
     job_progress,
     job_result_prune,
@@ -25,6 +29,7 @@ from apps.core.jobs import (
     job_succeed,
 )
 from apps.core.models import Job
+from apps.worklog.models import Entry, Evidence
 from apps.worklog.porting.export import workspace_export_write
 from apps.worklog.porting.importers import (
     Preview,
@@ -38,10 +43,40 @@ EXPORT_KIND = "worklog.export"
 IMPORT_KIND = "worklog.import"
 PREVIEW_KIND = "worklog.import_preview"
 EXPORTS_KEPT = 3
+# The export job's time limit grows with the workspace instead of stopping at Q_TIMEOUT: a fixed allowance,
+# plus a per-entry and a per-byte allowance of evidence, each about five times what bench/worklog.py
+# measures on a 2-core machine (export: about 0.4 ms an entry, files at well over 50 MB/s).
+EXPORT_TIMEOUT_BASE = 120
+EXPORT_SECONDS_PER_ENTRY = 0.002
+EXPORT_BYTES_PER_SECOND = 10 * 1024 * 1024
 
 
 def _plural(count: int, word: str, plural: str = "") -> str:
     return f"{count:,} {word if count == 1 else plural or word + 's'}"
+
+
+def export_timeout(*, tenant) -> int:
+    """Seconds the export of this workspace may take: never less than the queue's own limit."""
+    entries = Entry.objects.filter(tenant=tenant, deleted_at__isnull=True).count()
+    stored = Evidence.objects.filter(tenant=tenant, kind=Evidence.Kind.FILE).aggregate(n=Sum("size_bytes"))[
+        "n"
+    ]
+    sized = EXPORT_TIMEOUT_BASE + entries * EXPORT_SECONDS_PER_ENTRY + (stored or 0) / EXPORT_BYTES_PER_SECOND
+    return max(int(settings.Q_CLUSTER.get("timeout") or 300), math.ceil(sized))
+
+
+def worklog_export_enqueue(*, tenant, user, label: str, next_url: str) -> Job:
+    """Queue the workspace's export with a time limit sized from it (django-q2's per-task `timeout`; the job
+    keeps it, so a retry gets it too and a running export is not taken for a stuck one before it)."""
+    return job_enqueue(
+        kind=EXPORT_KIND,
+        tenant=tenant,
+        user=user,
+        func_path="apps.worklog.tasks.worklog_export",
+        label=label,
+        next_url=next_url,
+        timeout=export_timeout(tenant=tenant),
+    )
 
 
 def worklog_export(job_id: int) -> None:

@@ -6,19 +6,30 @@
     evidence/<entry>/...  the evidence files themselves
 
 Entries that were deleted (and are waiting out their undo) are left out. The archive is written to a file
-object the caller gives (a temporary file for the export job), reading entries in chunks so that memory
-stays flat however long the log is.
+object the caller gives (a temporary file for the export job) as the log is read, so memory stays flat and
+time grows linearly however long the log is:
+
+- evidence files first, streamed member by member (which ones storage no longer has is noted, a set of
+  paths, so the entries can say so);
+- entries.json next, one compact JSON object per entry written into the ZIP as each chunk of entries is read
+  (a keyset on (occurred_on, id), CHUNK_SIZE at a time), never built in one piece;
+- the Markdown of each year goes to a temporary file meanwhile (a ZIP takes one member at a time) and is
+  copied in after entries.json, with the year's count, which is known by then.
 """
 
+import io
 import json
 import re
 import shutil
+import tempfile
 import zipfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from itertools import groupby
 from typing import IO, Any
 
+from django.db.models import F, Prefetch
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.utils import timezone
 
 from apps.worklog.models import Employer, Entry, Evidence, Project, Skill, Tag
@@ -42,14 +53,56 @@ def evidence_archive_path(evidence: Evidence) -> str:
     return f"evidence/{evidence.entry_id}/{evidence.pk}-{name}"
 
 
+def _names_by_entry(links, ids: list[int], name: str) -> dict[int, list[str]]:
+    """{entry id: the names it links to, in name order} for the entries `ids`, read as pairs of values (one
+    query; no model instance a link, which was most of an export's time)."""
+    found: dict[int, list[str]] = defaultdict(list)
+    rows = links.filter(entry_id__in=ids).order_by(name, "pk").values_list("entry_id", name)
+    for entry_id, value in rows:
+        found[entry_id].append(value)
+    return found
+
+
 def _entries(tenant) -> Iterator[Entry]:
-    return (
+    """The workspace's live entries, oldest first, read CHUNK_SIZE at a time after the last one read; each
+    with `skill_names` and `tag_names`."""
+    live = (
         Entry.objects.filter(tenant=tenant, deleted_at__isnull=True)
         .select_related("employer", "project")
-        .prefetch_related("skills", "tags", "evidence")
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id")))
         .order_by("occurred_on", "id")
-        .iterator(chunk_size=CHUNK_SIZE)
     )
+    after = None
+    while True:
+        chunk = (
+            live if after is None else live.filter(TupleGreaterThan(Tuple(F("occurred_on"), F("id")), after))
+        )
+        entries = list(chunk[:CHUNK_SIZE])
+        ids = [entry.pk for entry in entries]
+        skills = _names_by_entry(Entry.skills.through.objects, ids, "skill__name")
+        tags = _names_by_entry(Entry.tags.through.objects, ids, "tag__name")
+        for entry in entries:
+            entry.skill_names, entry.tag_names = skills.get(entry.pk, []), tags.get(entry.pk, [])
+        yield from entries
+        if len(entries) < CHUNK_SIZE:
+            return
+        after = (entries[-1].occurred_on, entries[-1].pk)
+
+
+def _evidence_files(tenant) -> Iterator[Evidence]:
+    """The stored files of the workspace's live entries, CHUNK_SIZE at a time."""
+    files = (
+        Evidence.objects.filter(tenant=tenant, entry__deleted_at__isnull=True, kind=Evidence.Kind.FILE)
+        .exclude(file="")
+        .order_by("id")
+    )
+    after = 0
+    while True:
+        chunk = list(files.filter(pk__gt=after)[:CHUNK_SIZE])
+        yield from chunk
+        if len(chunk) < CHUNK_SIZE:
+            return
+        after = chunk[-1].pk
 
 
 def _entry_dict(entry: Entry) -> dict[str, Any]:
@@ -61,8 +114,8 @@ def _entry_dict(entry: Entry) -> dict[str, Any]:
         "impact": entry.impact,
         "employer": entry.employer.name if entry.employer else "",
         "project": entry.project.name if entry.project else "",
-        "skills": [skill.name for skill in entry.skills.all()],
-        "tags": [tag.name for tag in entry.tags.all()],
+        "skills": entry.skill_names,
+        "tags": entry.tag_names,
         "metric_value": _decimal(entry.metric_value),
         "metric_unit": entry.metric_unit,
         "metric_before": _decimal(entry.metric_before),
@@ -143,17 +196,63 @@ def _markdown_entry(entry: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _markdown_year(year: int, entries: list[dict[str, Any]], workspace: str) -> str:
-    parts = [
-        f"# {workspace}: work log {year}",
-        "",
-        f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}.",
-        "",
-    ]
-    for month, items in groupby(entries, key=lambda item: item["occurred_on"][:7]):
-        parts += [f"## {month}", ""]
-        parts += [_markdown_entry(item) for item in items]
-    return "\n".join(parts).rstrip() + "\n"
+class _MarkdownYears:
+    """The readable log, one file per year, written entry by entry to temporary files (the ZIP takes one
+    member at a time) and copied into the archive at the end, each headed by its count."""
+
+    def __init__(self, workspace: str):
+        self.workspace = workspace
+        self.years: dict[int, dict[str, Any]] = {}
+
+    def add(self, entry: dict[str, Any]) -> None:
+        year = int(entry["occurred_on"][:4])
+        state = self.years.get(year)
+        if state is None:
+            handle = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")  # noqa: SIM115 - closed in copy_into
+            state = self.years[year] = {"file": handle, "count": 0, "month": None, "pending": None}
+        month = entry["occurred_on"][:7]
+        if month != state["month"]:
+            self._part(state, f"## {month}")
+            self._part(state, "")
+            state["month"] = month
+        self._part(state, _markdown_entry(entry))
+        state["count"] += 1
+
+    @staticmethod
+    def _part(state: dict, text: str) -> None:
+        # Parts are joined by newlines; the last one is held back to be written without trailing space.
+        if state["pending"] is not None:
+            state["file"].write("\n" + state["pending"])
+        state["pending"] = text
+
+    def copy_into(self, archive: zipfile.ZipFile) -> None:
+        for year in sorted(self.years):
+            state = self.years[year]
+            count = state["count"]
+            header = "\n".join(
+                [
+                    f"# {self.workspace}: work log {year}",
+                    "",
+                    f"{count} entr{'y' if count == 1 else 'ies'}.",
+                    "",
+                ]
+            )
+            with state["file"] as handle, archive.open(f"markdown/{year}.md", "w", force_zip64=True) as sink:
+                text = io.TextIOWrapper(sink, encoding="utf-8", newline="")
+                text.write(header)
+                handle.seek(0)
+                shutil.copyfileobj(handle, text, 1024 * 1024)
+                text.write(("\n" + state["pending"]).rstrip() + "\n")
+                text.flush()
+                text.detach()
+
+    def close(self) -> None:
+        for state in self.years.values():
+            state["file"].close()
+
+
+def _compact(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def workspace_export_write(
@@ -174,67 +273,65 @@ def workspace_export_write(
             on_progress(done, total)
 
     reference = _reference(tenant)
-    entries: list[dict[str, Any]] = []
-    files: list[tuple[str, Evidence]] = []
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for entry in _entries(tenant):
-            data = _entry_dict(entry)
-            entries.append(data)
-            files += [
-                (evidence_archive_path(item), item)
-                for item in entry.evidence.all()
-                if item.kind == Evidence.Kind.FILE and item.file
-            ]
-            step()
-        missing: set[str] = set()
-        for path, evidence in files:
-            try:
-                with evidence.file.open("rb") as source, archive.open(path, "w", force_zip64=True) as sink:
-                    shutil.copyfileobj(source, sink, length=1024 * 1024)
-            except FileNotFoundError:
-                missing.add(path)
-            step()
-        if missing:
-            # Keep what is known about a file that storage no longer has; the import restores it as such.
-            for data in entries:
-                for item in data["evidence"]:
-                    if item["path"] in missing:
-                        item.update(path="", missing=True)
+    markdown = _MarkdownYears(tenant.name)
+    counts = {"entries": 0, "evidence_files": 0, "evidence_links": 0}
+    missing: set[str] = set()
+    try:
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for evidence in _evidence_files(tenant):
+                path = evidence_archive_path(evidence)
+                try:
+                    with (
+                        evidence.file.open("rb") as source,
+                        archive.open(path, "w", force_zip64=True) as sink,
+                    ):
+                        shutil.copyfileobj(source, sink, length=1024 * 1024)
+                    counts["evidence_files"] += 1
+                except FileNotFoundError:
+                    # Keep what is known about a file that storage no longer has; the import restores it so.
+                    missing.add(path)
+                step()
 
-        payload = {
-            "format": EXPORT_FORMAT,
-            "version": EXPORT_VERSION,
-            "workspace": tenant.name,
-            **reference,
-            "entries": entries,
-        }
-        archive.writestr("entries.json", json.dumps(payload, ensure_ascii=False, indent=1))
+            head = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "workspace": tenant.name, **reference}
+            with archive.open("entries.json", "w", force_zip64=True) as sink:
+                text = io.TextIOWrapper(sink, encoding="utf-8", newline="")
+                text.write(_compact(head)[:-1] + ',"entries":[')
+                for entry in _entries(tenant):
+                    data = _entry_dict(entry)
+                    for item in data["evidence"]:
+                        if item["path"] in missing:
+                            item.update(path="", missing=True)
+                        elif item["kind"] == Evidence.Kind.LINK:
+                            counts["evidence_links"] += 1
+                    text.write(("," if counts["entries"] else "") + "\n" + _compact(data))
+                    markdown.add(data)
+                    counts["entries"] += 1
+                    step()
+                text.write("\n]}\n")
+                text.flush()
+                text.detach()
+            markdown.copy_into(archive)
 
-        years: dict[int, list[dict[str, Any]]] = {}
-        for data in entries:
-            years.setdefault(int(data["occurred_on"][:4]), []).append(data)
-        for year, items in sorted(years.items()):
-            archive.writestr(f"markdown/{year}.md", _markdown_year(year, items, tenant.name))
-
-        counts = {
-            "entries": len(entries),
-            "evidence_files": len(files) - len(missing),
-            "evidence_links": sum(
-                1 for data in entries for item in data["evidence"] if item["kind"] == Evidence.Kind.LINK
-            ),
-            **{name: len(items) for name, items in reference.items()},
-        }
-        manifest = {
-            "format": EXPORT_FORMAT,
-            "version": EXPORT_VERSION,
-            "exported_at": timezone.now().isoformat(),
-            "workspace": tenant.name,
-            "counts": counts,
-            "files": {"entries": "entries.json", "markdown": "markdown/<year>.md", "evidence": "evidence/"},
-            "missing_evidence_files": sorted(missing),
-            "notes": "Deleted entries are left out. Import this file into an empty AfterResume workspace.",
-        }
-        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+            counts.update({name: len(items) for name, items in reference.items()})
+            manifest = {
+                "format": EXPORT_FORMAT,
+                "version": EXPORT_VERSION,
+                "exported_at": timezone.now().isoformat(),
+                "workspace": tenant.name,
+                "counts": counts,
+                "files": {
+                    "entries": "entries.json",
+                    "markdown": "markdown/<year>.md",
+                    "evidence": "evidence/",
+                },
+                "missing_evidence_files": sorted(missing),
+                "notes": (
+                    "Deleted entries are left out. Import this file into an empty AfterResume workspace."
+                ),
+            }
+            archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+    finally:
+        markdown.close()
     if on_progress:
         on_progress(total, total)
     return counts

@@ -24,6 +24,7 @@ from apps.worklog.services import (
     IMPACT_MAX,
     METRIC_INTEGER_DIGITS,
     entry_dates_check,
+    skill_counts_move,
     tag_normalise,
 )
 from apps.worklog.skills import MAX_SKILL_LENGTH, skill_normalise
@@ -493,6 +494,14 @@ def entries_write(
     SkillLink.objects.bulk_create(skill_links, batch_size=BATCH_SIZE, ignore_conflicts=True)
     TagLink.objects.bulk_create(tag_links, batch_size=BATCH_SIZE, ignore_conflicts=True)
     Evidence.objects.bulk_create(evidence, batch_size=BATCH_SIZE)
+    # Every imported entry is live: each of its skills (a name given twice counts once) gains it.
+    skill_counts_move(
+        gained=[
+            (skill_id, entry.occurred_on)
+            for entry, row in zip(entries, rows, strict=True)
+            for skill_id in {names.skill(name).pk for name in row.skills}
+        ]
+    )
 
     if keep_timestamps:
         for entry, row in zip(entries, rows, strict=True):

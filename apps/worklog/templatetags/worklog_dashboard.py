@@ -93,8 +93,16 @@ def worklog_insights(context) -> dict:
             "has_this_week": insights.streak_has_this_week,
             "url": _timeline_url(since=insights.streak_since) if insights.streak_since else "",
         },
-        "follow_ups_due": {"count": insights.follow_ups_due, "url": _timeline_url(needs="result")},
-        "without_impact": {"count": insights.without_impact, "url": _timeline_url(needs="impact")},
+        "follow_ups_due": {
+            "count": insights.follow_ups_due,
+            "more": insights.follow_ups_due_more,
+            "url": _timeline_url(needs="result"),
+        },
+        "without_impact": {
+            "count": insights.without_impact,
+            "more": insights.without_impact_more,
+            "url": _timeline_url(needs="impact"),
+        },
         "top_skills": [
             {"name": name, "count": count, "url": _timeline_url(skill=name, since=insights.top_skills_since)}
             for name, count in insights.top_skills

@@ -36,7 +36,14 @@ from apps.worklog.porting.importers import (
     import_upload_discard,
     import_upload_open,
 )
-from apps.worklog.tasks import EXPORT_KIND, IMPORT_KIND, PREVIEW_KIND, import_summary_lines, skipped_rows_name
+from apps.worklog.tasks import (
+    EXPORT_KIND,
+    IMPORT_KIND,
+    PREVIEW_KIND,
+    import_summary_lines,
+    skipped_rows_name,
+    worklog_export_enqueue,
+)
 
 PENDING_KEY = "worklog_pending_import"
 TOKEN_USED_FOR = 6 * 3600  # seconds a confirmation token is remembered, so a double submit imports once
@@ -119,13 +126,8 @@ def porting_csv_template(request):
 
 @require_POST
 def porting_export(request):
-    job = job_enqueue(
-        kind=EXPORT_KIND,
-        tenant=request.tenant,
-        user=request.user,
-        func_path="apps.worklog.tasks.worklog_export",
-        label="Export of your work log",
-        next_url=_url("porting"),
+    job = worklog_export_enqueue(
+        tenant=request.tenant, user=request.user, label="Export of your work log", next_url=_url("porting")
     )
     if request.headers.get("HX-Request"):
         return render(request, "core/partials/_job_status.html", {"job": job}, status=202)

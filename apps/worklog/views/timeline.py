@@ -8,6 +8,7 @@ from apps.core.tenancy import require_tenant
 from apps.worklog import selectors
 from apps.worklog.forms import TimelineFilterForm
 from apps.worklog.views.common import UNDO_SESSION_KEY, is_htmx
+from apps.worklog.views.rows import ranked_items, timeline_items
 
 
 def _query(filters: selectors.EntryFilters, **extra) -> str:
@@ -24,7 +25,8 @@ def timeline(request):
     """The log, newest first, grouped by month and week; a search shows the best matches first.
 
     One view answers three ways: the full page; the results alone when the filters change (htmx); and the
-    next page of rows when the list is scrolled to its end (htmx with a cursor).
+    next page of rows when the list is scrolled to its end (htmx with a cursor). No answer counts the whole
+    log: the total is counted up to a bound, a search counts its first window of matches.
     """
     tenant = require_tenant(request)
     form = TimelineFilterForm(request.GET or None)
@@ -39,11 +41,11 @@ def timeline(request):
         form.add_error(None, exc.message)
         status, cursor = 400, None
         page = selectors.entry_page(tenant=tenant, filters=filters)
-    rows = []
-    if not page.ranked:
-        rows = selectors.timeline_rows(
-            page, selectors.timeline_counts(tenant=tenant, filters=filters, items=page.items)
-        )
+    if page.ranked:
+        rows = ranked_items(page.items)
+    else:
+        counts = selectors.timeline_counts(tenant=tenant, filters=filters, items=page.items)
+        rows = timeline_items(selectors.timeline_rows(page, counts))
     context = {
         "form": form,
         "filters": filters,
@@ -54,10 +56,10 @@ def timeline(request):
     if is_htmx(request) and cursor:
         response = render(request, "worklog/partials/_timeline_page.html", context, status=status)
     else:
-        context["match_count"] = (
-            selectors.entry_search_count(tenant=tenant, filters=filters) if page.ranked else None
-        )
-        context["total"] = selectors.entry_total(tenant=tenant)
+        context["match_count"] = page.match_count
+        if not page.items or not (page.ranked or filters.narrowed):
+            total = selectors.entry_total(tenant=tenant)
+            context.update(total=total.count, total_more=total.more, total_shown=f"{total.count:,}")
         if is_htmx(request):
             response = render(request, "worklog/partials/_timeline_results.html", context, status=status)
         else:
