@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from _common import create_database, drop_database  # bench/ is on sys.path as the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,24 +31,6 @@ os.environ["DATABASE_CONN_MAX_AGE"] = "0"
 DEDUCTIONS_PER_WORKER = {1: 2000, 8: 400, 32: 120}
 EXPORT_ACCOUNTS = 1000
 EXPORT_ENTRIES_PER_ACCOUNT = 1000
-
-
-def _admin_url(url: str) -> tuple[str, str]:
-    base, name = url.rsplit("/", 1)
-    return f"{base}/postgres", name
-
-
-def create_database(url: str) -> None:
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_workers(count: int, per_worker: int, work) -> float:

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
+from _common import create_database, drop_database  # bench/ is on sys.path as the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,22 +37,11 @@ CALLS = int(os.environ.get("BENCH_CALLS", "500"))
 WARMUP = 20
 
 
-def _admin_url(url: str) -> tuple[str, str]:
-    base, name = url.rsplit("/", 1)
-    return f"{base}/postgres", name
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def create_database(url: str) -> None:
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+LOAD_BEFORE = _load()
 
 
 def p95(values: list[float]) -> float:
@@ -66,6 +55,7 @@ def bench(server) -> None:
 
     from apps.accounts.models import Tenant
     from apps.billing import services
+    from apps.billing.models import Hold
     from apps.llm.gateway import llm_estimate, llm_run
     from apps.llm.providers import ChatRequest
     from apps.llm.providers.openai_compat import OpenAICompatibleProvider
@@ -122,6 +112,27 @@ def bench(server) -> None:
         gateway(-1000)
     with CaptureQueriesContext(connection) as floor_queries:
         billing_only(-1000)
+    per_service = []
+    for name, run in (
+        ("usage_estimate", lambda: services.usage_estimate(tenant=tenant, quantities=bound, model=MODEL)),
+        (
+            "hold_place",
+            lambda: services.hold_place(tenant=tenant, amount_micros=10_000, idempotency_key="count:hold"),
+        ),
+        (
+            "usage_record",
+            lambda: services.usage_record(
+                tenant=tenant,
+                quantities=quantities,
+                idempotency_key="count",
+                model=MODEL,
+                hold_id=Hold.objects.get(idempotency_key="count:hold").pk,
+            ),
+        ),
+    ):
+        with CaptureQueriesContext(connection) as counted:
+            run()
+        per_service.append(f"{name} {len(counted.captured_queries)}")
 
     series = {"baseline": [], "gateway": [], "billing": []}
     cpu = {"baseline": [], "gateway": [], "billing": []}
@@ -140,6 +151,7 @@ def bench(server) -> None:
     held = llm_estimate(tenant=tenant, tasks=[task])
     gm, bm = statistics.median(series["gateway"]), statistics.median(series["baseline"])
     print(f"\n== model gateway cost per call, {CALLS} calls each, interleaved, PostgreSQL, DEBUG off")
+    print(f"   load average before / after: {LOAD_BEFORE} / {_load()} (the machine may be shared)")
     print(
         f"   request: {sum(len(m['content']) for m in task.messages()):,} prompt characters "
         f"(~{prompt_tokens_estimate(task.messages(), MODEL):,} tokens), max {task.max_output_tokens} "
@@ -148,7 +160,8 @@ def bench(server) -> None:
     print(f"   held per call: {held:,} micros; charged per call: {420 * 3 + 60 * 15 + 100:,} micros")
     print(
         f"   SQL statements per call: gateway {len(queries.captured_queries)}, "
-        f"billing services alone {len(floor_queries.captured_queries)}"
+        f"billing services alone {len(floor_queries.captured_queries)} ({', '.join(per_service)}, "
+        "each with its own BEGIN and COMMIT)"
     )
     print(f"{'':>28} {'median ms':>10} {'p95 ms':>9} {'CPU median ms':>14}")
     labels = {

@@ -31,7 +31,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+import _common  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "afterresume_h7_bench_reports"
@@ -93,22 +94,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def prepare_database(url: str):
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(url)
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-        def drop() -> None:
-            with psycopg.connect(admin_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-        return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), drop
-    folder = tempfile.mkdtemp(prefix="afterresume-bench-")
-    return f"sqlite:///{Path(folder) / 'bench.sqlite3'}", lambda: shutil.rmtree(folder, ignore_errors=True)
+    return _common.prepare_database(url, BENCH_DB)
 
 
 def setup_django(database_url: str, media: str) -> None:

@@ -40,6 +40,29 @@ def reserve_account_for(*, tenant: Tenant | None) -> ReserveAccount | None:
     return account or ReserveAccount(tenant=tenant)
 
 
+def reserve_policy_allows(*, account: ReserveAccount, amount_micros: int) -> bool:
+    """The low-balance policy: may `amount_micros` more be spent or held from this account now?
+
+    `block`: available never goes below zero; `limited`: down to minus the credit limit; `warn`: always
+    (the services flag it). Nothing to pay is always allowed. The same rule the services enforce under the
+    row lock (`_enforce_policy`, and `_POLICY_ALLOWS` in SQL on their fast paths); a test keeps them equal.
+    """
+    if amount_micros <= 0:
+        return True
+    available_after = account.available_micros - amount_micros
+    if available_after >= 0 or account.policy == ReserveAccount.Policy.WARN:
+        return True
+    floor = -account.credit_limit_micros if account.policy == ReserveAccount.Policy.LIMITED else 0
+    return available_after >= floor
+
+
+def reserve_can_cover(*, tenant: Tenant, amount_micros: int) -> bool:
+    """Whether the tenant's reserve lets work of up to `amount_micros` start now, for pages and estimates.
+    A read: `hold_place` decides each call for real, under the row lock."""
+    account = reserve_account_for(tenant=tenant)
+    return account is not None and reserve_policy_allows(account=account, amount_micros=amount_micros)
+
+
 def reserve_balance(*, tenant: Tenant) -> dict:
     account = reserve_account_for(tenant=tenant)
     return {

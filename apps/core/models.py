@@ -46,7 +46,13 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-created_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"]),
+            # The staff event log filters by kind or by actor, newest first, paging by (created_at, id);
+            # the daily metrics count kinds over a day's range.
+            models.Index(fields=["kind", "-created_at", "-id"], name="event_kind_recent"),
+            models.Index(fields=["actor", "-created_at", "-id"], name="event_actor_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M:%S}"

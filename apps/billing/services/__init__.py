@@ -1,6 +1,7 @@
 """Writes for billing. Import from here: `from apps.billing import services`."""
 
 from apps.billing.services.auto_topup import auto_topup_maybe_start
+from apps.billing.services.erasure import billing_workspace_purge
 from apps.billing.services.pricing import (
     DEFAULT_PLAN,
     DEFAULT_RATE_LINES,
@@ -12,16 +13,27 @@ from apps.billing.services.pricing import (
     usage_estimate,
     usage_record,
 )
+from apps.billing.services.receipts import receipt_email_send, receipt_issue, receipts_personal_details_remove
+from apps.billing.services.refunds import (
+    refund_list_for,
+    refund_room,
+    refund_settle,
+    refund_start,
+    refundable_topup_get,
+    refundable_topups_recent,
+)
 from apps.billing.services.reserve import (
     hold_capture,
     hold_expire_due,
     hold_place,
     hold_void,
+    refusals_recorded,
     reserve_account_ensure,
     reserve_adjust,
     reserve_credit,
     reserve_deduct,
     reserve_policy_set,
+    reserve_refusal_record,
     reserve_settings_update,
 )
 from apps.billing.services.setup import billing_defaults_install
@@ -41,6 +53,7 @@ __all__ = [
     "auto_topup_charge",
     "auto_topup_maybe_start",
     "billing_defaults_install",
+    "billing_workspace_purge",
     "hold_capture",
     "hold_expire_due",
     "hold_place",
@@ -51,11 +64,22 @@ __all__ = [
     "rate_version_in_force",
     "rate_version_is_used",
     "rate_version_start_check",
+    "receipt_email_send",
+    "receipt_issue",
+    "receipts_personal_details_remove",
+    "refund_list_for",
+    "refund_room",
+    "refund_settle",
+    "refund_start",
+    "refundable_topup_get",
+    "refundable_topups_recent",
+    "refusals_recorded",
     "reserve_account_ensure",
     "reserve_adjust",
     "reserve_credit",
     "reserve_deduct",
     "reserve_policy_set",
+    "reserve_refusal_record",
     "reserve_settings_update",
     "simulated_checkout_complete",
     "simulated_checkout_get",

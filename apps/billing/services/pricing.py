@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -13,7 +13,11 @@ from apps.billing.errors import IdempotencyConflict
 from apps.billing.models import Hold, Meter, RateCard, RateCardVersion, RateLineItem, UsageEvent, UsageLine
 from apps.billing.services.reserve import (
     _check_key,
+    _hold_capture_up_to,
+    _insert_params,
+    _insert_unless_exists,
     hold_capture,
+    refusals_recorded,
     reserve_account_ensure,
     reserve_deduct,
 )
@@ -154,9 +158,57 @@ def _quantity(meter: str, value) -> Decimal:
 
 def price_lines(*, version: RateCardVersion, model: str, quantities: dict) -> list[PricedLine]:
     """Price each meter with the model's own line, else the card's any-model line. Rounded once per line."""
+    prices = {(item.meter, item.model): item.unit_price_micros for item in version.line_items.all()}
+    return _priced(prices, model=model, quantities=quantities)
+
+
+# The prices in force for a tenant at a time, in one statement: the account's plan (the default plan when
+# there is no account yet, or when the plan has no version in force: rate_version_in_force's rule), the
+# latest version of that card started by then, and its lines (none: one row of NULLs). Prices come back as
+# text so that both databases give the exact decimal the ORM would.
+_PRICES_IN_FORCE = """
+WITH account AS (
+    SELECT COALESCE(MAX(plan), %(default)s) AS plan, COUNT(*) AS saved
+    FROM billing_reserveaccount WHERE tenant_id = %(tenant)s
+), version AS (
+    SELECT v.id FROM billing_ratecardversion v
+    JOIN billing_ratecard c ON c.id = v.rate_card_id
+    JOIN account a ON c.plan IN (a.plan, %(default)s)
+    WHERE v.effective_from <= %(at)s
+    ORDER BY CASE WHEN c.plan = a.plan THEN 0 ELSE 1 END, v.effective_from DESC
+    LIMIT 1
+)
+SELECT a.saved, version.id, li.meter, li.model, CAST(li.unit_price_micros AS TEXT)
+FROM account a
+LEFT JOIN version ON 1 = 1
+LEFT JOIN billing_ratelineitem li ON li.version_id = version.id
+"""
+
+
+def _prices_in_force(*, tenant: Tenant, at: datetime) -> tuple[int, dict[tuple[str, str], Decimal]]:
+    """(version id, {(meter, model): unit price}) in force for the tenant at `at`; the same version as
+    rate_version_in_force(plan=<the account's plan>, at=at). Creates the account on first use, as before."""
+    at_value = connection.ops.adapt_datetimefield_value(at)
+    params = {"default": DEFAULT_PLAN, "tenant": tenant.pk, "at": at_value}
+    with connection.cursor() as cursor:
+        cursor.execute(_PRICES_IN_FORCE, params)
+        rows = cursor.fetchall()
+    saved, version_id = rows[0][0], rows[0][1]
+    if not saved:
+        reserve_account_ensure(tenant=tenant)
+    if version_id is None:
+        raise ValidationFailed(f"No prices are in force on {at:%Y-%m-%d}; staff must install a rate card.")
+    prices = {
+        (meter, model): Decimal(price).quantize(QUANTITY_PLACES)
+        for _saved, _version, meter, model, price in rows
+        if meter is not None
+    }
+    return version_id, prices
+
+
+def _priced(prices: dict[tuple[str, str], Decimal], *, model: str, quantities: dict) -> list[PricedLine]:
     if not quantities:
         raise ValidationFailed("Usage needs at least one meter.", field="quantities")
-    prices = {(item.meter, item.model): item.unit_price_micros for item in version.line_items.all()}
     priced = []
     for meter, value in sorted(quantities.items()):
         quantity = _quantity(meter, value)
@@ -172,11 +224,59 @@ def price_lines(*, version: RateCardVersion, model: str, quantities: dict) -> li
 
 def usage_estimate(*, tenant: Tenant, quantities: dict, model: str = "", at: datetime | None = None) -> int:
     """The most an operation can cost (for a hold), given the largest quantities it may use."""
-    account = reserve_account_ensure(tenant=tenant)
-    version = rate_version_in_force(plan=account.plan, at=at or timezone.now())
-    return sum(line.cost_micros for line in price_lines(version=version, model=model, quantities=quantities))
+    _version_id, prices = _prices_in_force(tenant=tenant, at=at or timezone.now())
+    return sum(line.cost_micros for line in _priced(prices, model=model, quantities=quantities))
 
 
+def _event_insert(event: UsageEvent, lines: list[PricedLine]) -> int | None:
+    """Insert the event and its lines unless the event's key was used: the event's id, or None (nothing
+    written). One statement on PostgreSQL (the lines' INSERT reads the event's from a CTE), two elsewhere."""
+    rows = [
+        UsageLine(
+            event=event,
+            tenant=event.tenant,
+            meter=line.meter,
+            quantity=line.quantity,
+            unit_price_micros=line.unit_price_micros,
+            cost_micros=line.cost_micros,
+        )
+        for line in lines
+    ]
+    if connection.vendor != "postgresql":
+        pk = _insert_unless_exists(event, ("tenant_id", "idempotency_key"))
+        if pk is not None:
+            event.pk = pk
+            UsageLine.objects.bulk_create(rows)
+        return pk
+    quote = connection.ops.quote_name
+    event_fields = [field for field in UsageEvent._meta.concrete_fields if not field.primary_key]
+    line_fields = [
+        field
+        for field in UsageLine._meta.concrete_fields
+        if not field.primary_key and field.attname != "event_id"
+    ]
+    row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in line_fields) + ")"
+    sql = f"""
+WITH event AS (
+    INSERT INTO billing_usageevent ({", ".join(quote(field.column) for field in event_fields)})
+    VALUES ({", ".join(["%s"] * len(event_fields))})
+    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+    RETURNING id
+)
+INSERT INTO billing_usageline (event_id, {", ".join(quote(field.column) for field in line_fields)})
+SELECT event.id, line.* FROM event, (VALUES {", ".join([row_sql] * len(rows))}) AS line
+RETURNING event_id
+"""  # noqa: S608 - names from model meta, values as parameters
+    params = _insert_params(event, event_fields)
+    for row in rows:
+        params += _insert_params(row, line_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    return found[0] if found else None
+
+
+@refusals_recorded  # its transaction rolls back the deduction's record of a refusal
 @transaction.atomic
 def usage_record(
     *,
@@ -204,53 +304,46 @@ def usage_record(
         raise ValidationFailed("Give the usage time with a time zone.", field="occurred_at")
     if duration_ms < 0:
         raise ValidationFailed("A duration cannot be negative.", field="duration_ms")
-    account = reserve_account_ensure(tenant=tenant)
-    version = rate_version_in_force(plan=account.plan, at=occurred_at)
-    lines = price_lines(version=version, model=model, quantities=quantities)
+    version_id, prices = _prices_in_force(tenant=tenant, at=occurred_at)
+    lines = _priced(prices, model=model, quantities=quantities)
     cost = sum(line.cost_micros for line in lines)
 
-    try:
-        with transaction.atomic():
-            event = UsageEvent.objects.create(
-                tenant=tenant,
-                model=model[:100],
-                occurred_at=occurred_at,
-                duration_ms=duration_ms,
-                job_reference=job_reference[:200],
-                idempotency_key=key,
-                cost_micros=cost,
-                rate_version=version,
-                hold_id=hold_id,
-                estimated=estimated,
-            )
-    except IntegrityError:
+    event = UsageEvent(
+        tenant=tenant,
+        model=model[:100],
+        occurred_at=occurred_at,
+        duration_ms=duration_ms,
+        job_reference=job_reference[:200],
+        idempotency_key=key,
+        cost_micros=cost,
+        rate_version_id=version_id,
+        hold_id=hold_id,
+        estimated=estimated,
+    )
+    event.pk = _event_insert(event, lines)
+    if event.pk is None:
         existing = UsageEvent.objects.get(tenant=tenant, idempotency_key=key)
         if existing.cost_micros != cost or existing.hold_id != hold_id:
             raise IdempotencyConflict(
                 "This usage was already recorded with different quantities.",
                 extra={"idempotency_key": key, "recorded_micros": existing.cost_micros},
-            ) from None
+            )
         return existing
-    UsageLine.objects.bulk_create(
-        UsageLine(
-            event=event,
-            tenant=tenant,
-            meter=line.meter,
-            quantity=line.quantity,
-            unit_price_micros=line.unit_price_micros,
-            cost_micros=line.cost_micros,
-        )
-        for line in lines
-    )
+    event._state.adding = False
     memo = f"{model + ' ' if model else ''}{', '.join(line.meter for line in lines)}"[:300]
     if hold_id is not None:
-        held = Hold.objects.filter(pk=hold_id, tenant=tenant).values_list("amount_micros", flat=True).first()
-        if held is None:
-            raise ValidationFailed("No such hold in this workspace.", field="hold")
-        captured = min(cost, held)
-        hold_capture(
-            tenant=tenant, hold_id=hold_id, amount_micros=captured, usage_event_id=event.pk, memo=memo
+        captured = _hold_capture_up_to(
+            tenant=tenant, hold_id=hold_id, cost_micros=cost, usage_event_id=event.pk, memo=memo
         )
+        if captured is None:  # not a pending hold of this workspace: hold_capture says what it is
+            holds = Hold.objects.filter(pk=hold_id, tenant=tenant)
+            held = holds.values_list("amount_micros", flat=True).first()
+            if held is None:
+                raise ValidationFailed("No such hold in this workspace.", field="hold")
+            captured = min(cost, held)
+            hold_capture(
+                tenant=tenant, hold_id=hold_id, amount_micros=captured, usage_event_id=event.pk, memo=memo
+            )
         if cost > captured:
             reserve_deduct(
                 tenant=tenant,

@@ -7,6 +7,7 @@ result; with another amount it raises IdempotencyConflict (TigerBeetle's "exists
 different amount").
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -107,23 +108,33 @@ def _enforce_policy(account: ReserveAccount, debit: Debit) -> None:
         )
 
 
-def _insert_unless_key_exists(entry: LedgerEntry) -> int | None:
-    """INSERT ... ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id: the id, or None if the
-    key was already used. One statement decides, so a repeated key can never race past a check."""
-    meta = LedgerEntry._meta
+def _insert_params(instance, fields) -> list:
+    """The values an INSERT of `instance` writes to `fields`, as the ORM would prepare them."""
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+
+
+def _insert_unless_exists(instance, unique: tuple[str, ...]) -> int | None:
+    """INSERT ... ON CONFLICT (<unique columns>) DO NOTHING RETURNING id: the new id, or None if a row with
+    those values exists. One statement decides, so a repeated key can never race past a check."""
+    meta = type(instance)._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    params = [field.get_db_prep_save(field.pre_save(entry, add=True), connection) for field in fields]
+    params = _insert_params(instance, fields)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names from model meta
-        f"ON CONFLICT ({quote('account_id')}, {quote('idempotency_key')}) DO NOTHING RETURNING {quote('id')}"
+        f"ON CONFLICT ({', '.join(quote(column) for column in unique)}) DO NOTHING RETURNING {quote('id')}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _insert_unless_key_exists(entry: LedgerEntry) -> int | None:
+    """The ledger's INSERT ... ON CONFLICT (account, idempotency_key) DO NOTHING RETURNING id."""
+    return _insert_unless_exists(entry, ("account_id", "idempotency_key"))
 
 
 def _append_once(
@@ -167,9 +178,65 @@ def _append(account: ReserveAccount, *, kind: str, amount_micros: int, key: str,
     )
 
 
-def _after_debit(account: ReserveAccount) -> None:
+def _after_debit(account: ReserveAccount, spent_micros: int = 0) -> None:
     """Money went down (or may be spent): start the automatic top-up if it is due. The row is locked."""
-    auto_topup_maybe_start(account=account)
+    topup = auto_topup_maybe_start(account=account)
+    _low_balance_note(account, spent_micros, auto_topup_started=topup is not None)
+
+
+def _low_balance_note(account: ReserveAccount, spent_micros: int, *, auto_topup_started: bool) -> None:
+    """Say once when available money falls from at or above the low-balance threshold to under it.
+
+    `rearmed_by_entry_id` is the latest credit: a crossing after the same credit is the same crossing (holds
+    released and placed again do not make new ones); a top-up starts a new one. Read by apps.notifications.
+    """
+    threshold, after = account.low_balance_threshold_micros, account.available_micros
+    if spent_micros <= 0 or not after < threshold <= after + spent_micros:
+        return
+    last_credit = (
+        LedgerEntry.objects.filter(account=account, amount_micros__gt=0)
+        .order_by("-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    emit_event(
+        "billing.reserve.low",
+        tenant=account.tenant,
+        available_micros=after,
+        threshold_micros=threshold,
+        currency=account.currency,
+        rearmed_by_entry_id=last_credit,
+        auto_topup_started=auto_topup_started,
+    )
+
+
+def reserve_refusal_record(*, tenant: Tenant, refusal: InsufficientFunds, memo: str = "") -> None:
+    """Record that work was refused for money (`billing.reserve.refused`; apps.notifications tells the
+    workspace). Call it where the refusal leaves the last transaction it rolls back: an event written
+    inside a transaction that then rolls back goes with it."""
+    emit_event(
+        "billing.reserve.refused",
+        tenant=tenant,
+        needed_micros=refusal.extra.get("needed_micros"),
+        available_micros=refusal.extra.get("available_micros"),
+        memo=str(memo or "")[:300],
+    )
+
+
+def refusals_recorded(service):
+    """Record each InsufficientFunds a service raises (reserve_refusal_record) once its own transaction
+    has rolled back. For the outermost service a refusal leaves: billing's own, and the services of the
+    apps above that refuse before they call billing (improving entries, writing reports)."""
+
+    @functools.wraps(service)
+    def recorded(*, tenant: Tenant, **kwargs):
+        try:
+            return service(tenant=tenant, **kwargs)
+        except InsufficientFunds as exc:
+            reserve_refusal_record(tenant=tenant, refusal=exc, memo=kwargs.get("memo") or "")
+            raise
+
+    return recorded
 
 
 @transaction.atomic
@@ -190,7 +257,13 @@ def reserve_credit(
         account, kind=kind, amount_micros=amount_micros, key=key, stripe_object_id=stripe_object_id, memo=memo
     )
     if created:
-        emit_event("billing.reserve.credited", tenant=tenant, entry_id=entry.pk, amount_micros=amount_micros)
+        emit_event(
+            "billing.reserve.credited",
+            tenant=tenant,
+            entry_id=entry.pk,
+            amount_micros=amount_micros,
+            memo=memo,
+        )
     return entry
 
 
@@ -198,15 +271,18 @@ class _KeyAlreadyUsed(Exception):
     """Raised inside the fast path to roll its balance change back when the key turns out to be a repeat."""
 
 
-_DEBIT_IF_ALLOWED = """
+# The low-balance policy in SQL (the same rule as _enforce_policy): may %(amount)s more be spent or held?
+_POLICY_ALLOWS = """(policy = 'warn'
+       OR balance_micros - held_micros - %(amount)s
+          >= CASE WHEN policy = 'limited' THEN -credit_limit_micros ELSE 0 END)"""
+
+_DEBIT_IF_ALLOWED = f"""
 UPDATE billing_reserveaccount
 SET balance_micros = balance_micros - %(amount)s, updated_at = %(now)s
 WHERE tenant_id = %(tenant)s
-  AND (policy = 'warn'
-       OR balance_micros - held_micros - %(amount)s
-          >= CASE WHEN policy = 'limited' THEN -credit_limit_micros ELSE 0 END)
-RETURNING {columns}
-"""
+  AND {_POLICY_ALLOWS}
+RETURNING {{columns}}
+"""  # noqa: S608 - a constant fragment
 
 
 def _debit_fast(*, tenant: Tenant, amount_micros: int, key: str, **source) -> LedgerEntry | None:
@@ -242,10 +318,11 @@ def _debit_fast(*, tenant: Tenant, amount_micros: int, key: str, **source) -> Le
             available_after_micros=account.available_micros,
             reason=entry.memo or entry.kind,
         )
-    _after_debit(account)
+    _after_debit(account, amount_micros)
     return entry
 
 
+@refusals_recorded
 def reserve_deduct(
     *,
     tenant: Tenant,
@@ -278,7 +355,7 @@ def reserve_deduct(
             return existing
         entry, created = _append_once(account, amount_micros=-amount_micros, key=key, **source)
         if created:
-            _after_debit(account)
+            _after_debit(account, amount_micros)
         return entry
 
 
@@ -294,7 +371,71 @@ def _expire_due_holds(account: ReserveAccount, now: datetime) -> int:
     return len(due)
 
 
-@transaction.atomic
+_HOLD_IF_ALLOWED = f"""
+UPDATE billing_reserveaccount
+SET held_micros = held_micros + %(amount)s, updated_at = %(now)s
+WHERE tenant_id = %(tenant)s
+  AND {_POLICY_ALLOWS}
+RETURNING {{columns}}
+"""  # noqa: S608 - a constant fragment
+
+
+def _new_hold(
+    tenant: Tenant, account: ReserveAccount, *, amount_micros: int, key: str, memo: str, ttl: timedelta, now
+) -> Hold:
+    """An unsaved pending hold on the tenant's account (both paths of hold_place write it)."""
+    return Hold(
+        tenant=tenant,
+        account=account,
+        amount_micros=amount_micros,
+        idempotency_key=key,
+        memo=memo[:300],
+        expires_at=now + ttl,
+        created_at=now,
+    )
+
+
+def _hold_fast(*, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, memo: str) -> Hold | None:
+    """The common case in two statements: an UPDATE that takes the account's row lock, applies the policy in
+    its WHERE clause and adds to `held_micros`, then the hold's INSERT ... ON CONFLICT. Returns None when
+    the policy refuses or there is no account yet (nothing was written), or when the key is a repeat (the
+    increment is taken back in the same transaction, under the same lock, so no one ever sees it). The
+    caller then takes the locked path, which says exactly why, or returns the first hold.
+
+    Due holds are not expired here (that scan cost a query on every hold): the schedule expires them, and
+    the locked path expires them before it refuses, so a due hold never stands in the way of a new one."""
+    fields = ReserveAccount._meta.concrete_fields
+    quote = connection.ops.quote_name
+    statement = _HOLD_IF_ALLOWED.format(columns=", ".join(quote(field.column) for field in fields))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"amount": amount_micros, "now": now, "tenant": tenant.pk})
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        account = ReserveAccount.from_db(connection.alias, [field.attname for field in fields], row)
+        account.tenant = tenant
+        hold = _new_hold(tenant, account, amount_micros=amount_micros, key=key, memo=memo, ttl=ttl, now=now)
+        hold.pk = _insert_unless_exists(hold, ("account_id", "idempotency_key"))
+        if hold.pk is None:
+            cursor.execute(
+                "UPDATE billing_reserveaccount SET held_micros = held_micros - %s WHERE id = %s",
+                [amount_micros, account.pk],
+            )
+            return None
+    hold._state.adding = False
+    if account.available_micros < 0 and account.policy == ReserveAccount.Policy.WARN:  # as _enforce_policy
+        emit_event(
+            "billing.reserve.negative",
+            tenant=tenant,
+            available_after_micros=account.available_micros,
+            reason=memo or "hold",
+        )
+    _after_debit(account, amount_micros)
+    return hold
+
+
+@refusals_recorded
 def hold_place(
     *,
     tenant: Tenant,
@@ -308,6 +449,18 @@ def hold_place(
     _check_positive(amount_micros)
     if not timedelta(0) < ttl <= MAX_HOLD_TTL:
         raise ValidationFailed("A hold lasts between a moment and one day.", field="ttl")
+    # No savepoint: the fast path raises nothing of its own once it has written, and a database error
+    # aborts the enclosing transaction anyway. The locked path below has its own.
+    with transaction.atomic(savepoint=False):
+        hold = _hold_fast(tenant=tenant, amount_micros=amount_micros, key=key, ttl=ttl, memo=memo)
+    if hold is not None:
+        return hold
+    return _hold_place_locked(tenant=tenant, amount_micros=amount_micros, key=key, ttl=ttl, memo=memo)
+
+
+@transaction.atomic
+def _hold_place_locked(*, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, memo: str) -> Hold:
+    """hold_place under `select_for_update`: a repeated key, a refusal (with its reason), or a first hold."""
     account = _lock(tenant)
     existing = Hold.objects.filter(account=account, idempotency_key=key).first()
     if existing is not None:
@@ -320,18 +473,11 @@ def hold_place(
     now = timezone.now()
     _expire_due_holds(account, now)
     _enforce_policy(account, Debit(amount_micros, memo or "hold"))
-    hold = Hold.objects.create(
-        tenant=tenant,
-        account=account,
-        amount_micros=amount_micros,
-        idempotency_key=key,
-        memo=memo[:300],
-        expires_at=now + ttl,
-        created_at=now,
-    )
+    hold = _new_hold(tenant, account, amount_micros=amount_micros, key=key, memo=memo, ttl=ttl, now=now)
+    hold.save(force_insert=True)
     account.held_micros += amount_micros
     account.save(update_fields=["held_micros", "updated_at"])
-    _after_debit(account)
+    _after_debit(account, amount_micros)
     return hold
 
 
@@ -393,6 +539,111 @@ def hold_capture(
         usage_event_id=usage_event_id,
         memo=memo or hold.memo,
     )
+
+
+_CAPTURE_PENDING = """
+UPDATE billing_hold
+SET status = 'captured', settled_at = %(now)s,
+    captured_micros = CASE WHEN amount_micros < %(cost)s THEN amount_micros ELSE %(cost)s END
+WHERE id = %(hold)s AND account_id = %(account)s AND status = 'pending'
+RETURNING amount_micros, captured_micros
+"""
+
+_SPEND_HELD = """
+UPDATE billing_reserveaccount
+SET balance_micros = balance_micros - %(captured)s, held_micros = held_micros - %(held)s, updated_at = %(now)s
+WHERE id = %(account)s
+RETURNING balance_micros
+"""
+
+
+def _capture_in_one_statement(account_id: int, entry: LedgerEntry, cost_micros: int, now) -> tuple | None:
+    """PostgreSQL: settle the hold, move the money and append the entry in one statement of data-modifying
+    CTEs, under the account lock the caller took (each CTE works from what the one before it returned).
+    (held, captured, entries inserted) or None when the hold is not pending."""
+    fields = [field for field in LedgerEntry._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    computed = {"amount_micros": "-spent.captured_micros", "balance_after_micros": "spent.balance_micros"}
+    exprs = [computed.get(field.attname, "%s") for field in fields]
+    params = [
+        value
+        for field, value in zip(fields, _insert_params(entry, fields), strict=True)
+        if field.attname not in computed
+    ]
+    sql = f"""
+WITH settled AS (
+    UPDATE billing_hold
+    SET status = 'captured', settled_at = %s, captured_micros = LEAST(amount_micros, %s)
+    WHERE id = %s AND account_id = %s AND status = 'pending'
+    RETURNING amount_micros, captured_micros
+), spent AS (
+    UPDATE billing_reserveaccount
+    SET balance_micros = balance_micros - settled.captured_micros,
+        held_micros = held_micros - settled.amount_micros, updated_at = %s
+    FROM settled WHERE billing_reserveaccount.id = %s
+    RETURNING billing_reserveaccount.balance_micros, settled.amount_micros, settled.captured_micros
+), entry AS (
+    INSERT INTO billing_ledgerentry ({", ".join(quote(field.column) for field in fields)})
+    SELECT {", ".join(exprs)} FROM spent WHERE spent.captured_micros > 0
+    ON CONFLICT (account_id, idempotency_key) DO NOTHING
+    RETURNING id
+)
+SELECT spent.amount_micros, spent.captured_micros, (SELECT COUNT(*) FROM entry) FROM spent
+"""  # noqa: S608 - names from model meta, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, cost_micros, entry.hold_id, account_id, now, account_id, *params])
+        return cursor.fetchone()
+
+
+def _hold_capture_up_to(
+    *, tenant: Tenant, hold_id: int, cost_micros: int, usage_event_id: int | None, memo: str
+) -> int | None:
+    """Capture min(cost, held) of a pending hold inside the caller's transaction (usage recording): lock
+    the account row (the fixed order: account, then hold), settle the hold with one conditional UPDATE,
+    move balance and held, append the ledger entry. Two statements on PostgreSQL, four elsewhere. Returns
+    the amount captured, or None (having written nothing) when there is no pending hold of that id in this
+    workspace: hold_capture then says why (captured already, voided, expired, another workspace's)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_hold_capture_up_to runs inside the usage's transaction")
+    lock = "SELECT id FROM billing_reserveaccount WHERE tenant_id = %s"
+    if connection.features.has_select_for_update:
+        lock += " FOR UPDATE"
+    now = timezone.now()
+    entry = LedgerEntry(
+        tenant=tenant,
+        kind=LedgerEntry.Kind.HOLD_CAPTURE,
+        amount_micros=0,
+        balance_after_micros=0,
+        idempotency_key=f"hold:{hold_id}:capture",
+        hold_id=hold_id,
+        usage_event_id=usage_event_id,
+        memo=memo[:300],
+        created_at=now,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(lock, [tenant.pk])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        entry.account_id = row[0]
+        if connection.vendor == "postgresql":
+            settled = _capture_in_one_statement(entry.account_id, entry, cost_micros, now)
+            if settled is None:
+                return None
+            _held, captured, inserted = settled
+        else:
+            params = {"now": now, "cost": cost_micros, "hold": hold_id, "account": entry.account_id}
+            cursor.execute(_CAPTURE_PENDING, params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            held, captured = row
+            cursor.execute(_SPEND_HELD, {**params, "captured": captured, "held": held})
+            entry.amount_micros, entry.balance_after_micros = -captured, cursor.fetchone()[0]
+            inserted = bool(captured) and _insert_unless_key_exists(entry) is not None
+    if captured and not inserted:  # a pending hold with a capture entry: never expected
+        raise IdempotencyConflict("This hold was already captured.")
+    return captured
 
 
 @transaction.atomic

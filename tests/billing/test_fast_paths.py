@@ -1,0 +1,253 @@
+"""The metering fast paths (hold_place, usage_estimate, usage_record with a hold) keep every guarantee of the
+locked paths they skip: repeated keys, refusals with their reasons, due holds, plans, and the ledger."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.accounts.models import Tenant
+from apps.billing import selectors, services
+from apps.billing.errors import IdempotencyConflict, InsufficientFunds
+from apps.billing.models import (
+    Hold,
+    LedgerEntry,
+    RateCard,
+    RateCardVersion,
+    RateLineItem,
+    ReserveAccount,
+    UsageEvent,
+    UsageLine,
+)
+from apps.core.errors import ValidationFailed
+from tests.concurrency import needs_postgres, run_in_threads
+
+DOLLAR = 1_000_000
+TOKENS = {"llm_prompt_tokens": 420, "llm_completion_tokens": 60, "llm_call": 1}
+# gpt-4o-mini on the default card: 420 x 0.15 = 63, 60 x 0.6 = 36, one call 100.
+TOKENS_COST = 63 + 36 + 100
+
+
+def _account(tenant) -> ReserveAccount:
+    return ReserveAccount.objects.get(tenant=tenant)
+
+
+def test_it_returns_the_first_hold_for_a_repeated_key_and_holds_the_money_once(tenant):
+    services.reserve_credit(tenant=tenant, amount_micros=10 * DOLLAR, idempotency_key="top")
+    first = services.hold_place(tenant=tenant, amount_micros=2 * DOLLAR, idempotency_key="job-1")
+    again = services.hold_place(tenant=tenant, amount_micros=2 * DOLLAR, idempotency_key="job-1")
+    assert again.pk == first.pk
+    assert (_account(tenant).held_micros, Hold.objects.count()) == (2 * DOLLAR, 1)
+    with pytest.raises(IdempotencyConflict):
+        services.hold_place(tenant=tenant, amount_micros=3 * DOLLAR, idempotency_key="job-1")
+    assert _account(tenant).held_micros == 2 * DOLLAR
+
+
+def test_it_places_a_first_hold_for_a_workspace_without_an_account_only_when_it_can_pay(tenant):
+    with pytest.raises(InsufficientFunds) as refused:
+        services.hold_place(tenant=tenant, amount_micros=1, idempotency_key="first")
+    assert refused.value.extra == {"needed_micros": 1, "available_micros": 0}
+    assert not Hold.objects.exists()
+    services.reserve_credit(tenant=tenant, amount_micros=1, idempotency_key="top")
+    assert services.hold_place(tenant=tenant, amount_micros=1, idempotency_key="first").amount_micros == 1
+
+
+def test_it_lets_a_new_hold_past_a_due_one_by_expiring_it_first(tenant):
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    forgotten = services.hold_place(
+        tenant=tenant, amount_micros=DOLLAR, idempotency_key="forgotten", ttl=timedelta(minutes=1)
+    )
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        hold = services.hold_place(tenant=tenant, amount_micros=DOLLAR, idempotency_key="next")
+    forgotten.refresh_from_db()
+    assert (forgotten.status, hold.status) == (Hold.Status.EXPIRED, Hold.Status.PENDING)
+    assert (_account(tenant).held_micros, _account(tenant).available_micros) == (DOLLAR, 0)
+
+
+def test_it_flags_a_hold_that_takes_a_warn_account_below_zero(tenant, staff):
+    services.reserve_policy_set(tenant=tenant, actor=staff, policy="warn")
+    services.hold_place(tenant=tenant, amount_micros=500, idempotency_key="h", memo="drafting")
+    assert _account(tenant).available_micros == -500
+    event = tenant.events.filter(kind="billing.reserve.negative").get()
+    assert event.data == {"available_after_micros": -500, "reason": "drafting"}
+
+
+def test_it_does_not_flag_a_limited_account_within_its_credit_limit(tenant, staff):
+    services.reserve_policy_set(tenant=tenant, actor=staff, policy="limited", credit_limit_micros=1000)
+    services.hold_place(tenant=tenant, amount_micros=500, idempotency_key="h")
+    assert _account(tenant).available_micros == -500
+    assert not tenant.events.filter(kind="billing.reserve.negative").exists()
+
+
+@pytest.mark.parametrize(
+    ("policy", "limit", "balance", "amount"),
+    [
+        ("block", 0, 1000, 1000),
+        ("block", 0, 1000, 1001),
+        ("limited", 500, 1000, 1500),
+        ("limited", 500, 1000, 1501),
+        ("warn", 0, 0, 10**9),
+    ],
+)
+def test_it_covers_exactly_what_a_hold_would_take(tenant, staff, policy, limit, balance, amount):
+    services.reserve_policy_set(tenant=tenant, actor=staff, policy=policy, credit_limit_micros=limit)
+    if balance:
+        services.reserve_credit(tenant=tenant, amount_micros=balance, idempotency_key="top")
+    covered = selectors.reserve_can_cover(tenant=tenant, amount_micros=amount)
+    try:
+        services.hold_place(tenant=tenant, amount_micros=amount, idempotency_key="h")
+    except InsufficientFunds:
+        placed = False
+    else:
+        placed = True
+    assert covered is placed
+    assert selectors.reserve_can_cover(tenant=tenant, amount_micros=0)
+
+
+def test_it_covers_nothing_but_zero_for_a_workspace_that_never_paid(tenant):
+    assert selectors.reserve_can_cover(tenant=tenant, amount_micros=0)
+    assert not selectors.reserve_can_cover(tenant=tenant, amount_micros=1)
+    assert not ReserveAccount.objects.filter(tenant=tenant).exists()  # a read never writes
+
+
+def test_it_prices_with_the_plans_own_card_and_falls_back_to_the_standard_one(tenant, rate_card):
+    pro = RateCard.objects.create(plan="pro", name="Pro")
+    version = RateCardVersion.objects.create(rate_card=pro, effective_from=timezone.now() - timedelta(days=1))
+    RateLineItem.objects.create(version=version, meter="llm_call", model="", unit_price_micros=Decimal("40"))
+    account = services.reserve_account_ensure(tenant=tenant)
+    assert services.usage_estimate(tenant=tenant, quantities={"llm_call": 3}) == 300
+    account.plan = "pro"
+    account.save(update_fields=["plan"])
+    assert services.usage_estimate(tenant=tenant, quantities={"llm_call": 3}) == 120
+    # Before the pro card started, and for a plan with no card at all, the standard prices apply.
+    earlier = timezone.now() - timedelta(days=2)
+    assert services.usage_estimate(tenant=tenant, quantities={"llm_call": 3}, at=earlier) == 300
+    account.plan = "enterprise"
+    account.save(update_fields=["plan"])
+    assert services.usage_estimate(tenant=tenant, quantities={"llm_call": 3}) == 300
+
+
+def test_it_says_when_no_prices_are_in_force(tenant):
+    with pytest.raises(ValidationFailed, match="staff must install a rate card"):
+        services.usage_estimate(tenant=tenant, quantities={"llm_call": 1})
+
+
+def test_it_records_the_lines_and_the_capture_of_a_held_call(tenant, rate_card):
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    hold = services.hold_place(tenant=tenant, amount_micros=5_000, idempotency_key="call:hold")
+    event = services.usage_record(
+        tenant=tenant, quantities=TOKENS, idempotency_key="call", model="gpt-4o-mini", hold_id=hold.pk
+    )
+    lines = {
+        line.meter: (line.quantity, line.unit_price_micros, line.cost_micros)
+        for line in UsageLine.objects.filter(event=event)
+    }
+    assert lines == {
+        "llm_call": (Decimal(1), Decimal(100), 100),
+        "llm_completion_tokens": (Decimal(60), Decimal("0.6"), 36),
+        "llm_prompt_tokens": (Decimal(420), Decimal("0.15"), 63),
+    }
+    entry = LedgerEntry.objects.get(usage_event=event)
+    assert (entry.kind, entry.amount_micros, entry.hold_id) == ("hold_capture", -TOKENS_COST, hold.pk)
+    assert (entry.balance_after_micros, entry.memo) == (
+        DOLLAR - TOKENS_COST,
+        "gpt-4o-mini llm_call, llm_completion_tokens, llm_prompt_tokens",
+    )
+    hold.refresh_from_db()
+    assert (hold.status, hold.captured_micros) == (Hold.Status.CAPTURED, TOKENS_COST)
+    account = _account(tenant)
+    assert (account.balance_micros, account.held_micros) == (DOLLAR - TOKENS_COST, 0)
+    again = services.usage_record(
+        tenant=tenant, quantities=TOKENS, idempotency_key="call", model="gpt-4o-mini", hold_id=hold.pk
+    )
+    assert again.pk == event.pk and LedgerEntry.objects.filter(usage_event=event).count() == 1
+
+
+def test_it_releases_a_hold_without_an_entry_when_the_call_was_free(tenant, rate_card):
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    hold = services.hold_place(tenant=tenant, amount_micros=5_000, idempotency_key="free:hold")
+    free = {"llm_prompt_tokens": 10, "llm_completion_tokens": 10}
+    services.usage_record(
+        tenant=tenant, quantities=free, idempotency_key="free", model="builtin", hold_id=hold.pk
+    )
+    hold.refresh_from_db()
+    assert (hold.status, hold.captured_micros) == (Hold.Status.CAPTURED, 0)
+    assert (_account(tenant).held_micros, LedgerEntry.objects.count()) == (0, 1)
+
+
+def test_it_refuses_usage_on_a_voided_or_foreign_hold_and_keeps_no_event(tenant, other_tenant, rate_card):
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    services.reserve_credit(tenant=other_tenant, amount_micros=DOLLAR, idempotency_key="top")
+    voided = services.hold_place(tenant=tenant, amount_micros=5_000, idempotency_key="v:hold")
+    services.hold_void(tenant=tenant, hold_id=voided.pk)
+    with pytest.raises(IdempotencyConflict, match="voided"):
+        services.usage_record(tenant=tenant, quantities=TOKENS, idempotency_key="v", hold_id=voided.pk)
+    foreign = services.hold_place(tenant=other_tenant, amount_micros=5_000, idempotency_key="f:hold")
+    with pytest.raises(ValidationFailed, match="No such hold"):
+        services.usage_record(tenant=tenant, quantities=TOKENS, idempotency_key="f", hold_id=foreign.pk)
+    assert not UsageEvent.objects.exists() and not UsageLine.objects.exists()
+    foreign.refresh_from_db()
+    assert foreign.status == Hold.Status.PENDING
+    assert _account(other_tenant).held_micros == 5_000
+
+
+def test_it_meters_a_call_in_a_handful_of_statements(tenant, rate_card):
+    """estimate + hold + record: 27 statements before the fast paths (bench/llm.py), now 11 on PostgreSQL."""
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    bound = {"llm_prompt_tokens": 2000, "llm_completion_tokens": 400, "llm_call": 2}
+    with CaptureQueriesContext(connection) as estimate:
+        held = services.usage_estimate(tenant=tenant, quantities=bound, model="gpt-4o-mini")
+    with CaptureQueriesContext(connection) as placing:
+        hold = services.hold_place(tenant=tenant, amount_micros=held, idempotency_key="c:hold")
+    with CaptureQueriesContext(connection) as recording:
+        services.usage_record(
+            tenant=tenant, quantities=TOKENS, idempotency_key="c", model="gpt-4o-mini", hold_id=hold.pk
+        )
+    # Inside the test's transaction: usage_record's own is a savepoint (2 statements) either way.
+    postgres = connection.vendor == "postgresql"
+    assert len(estimate) == 1
+    assert len(placing) == 2
+    assert len(recording) == (2 + 4 if postgres else 2 + 7), [q["sql"][:60] for q in recording]
+
+
+@needs_postgres[0]
+@needs_postgres[1]
+@pytest.mark.django_db(transaction=True)
+def test_it_settles_each_hold_once_when_captures_race_voids():
+    tenant = Tenant.objects.create(name="Race", slug="race")
+    services.rate_card_install_default()
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    holds = [
+        services.hold_place(tenant=tenant, amount_micros=5_000, idempotency_key=f"h{i}").pk for i in range(16)
+    ]
+
+    def settle(index):
+        hold_id = holds[index // 2]
+        try:
+            if index % 2:
+                services.hold_void(tenant=tenant, hold_id=hold_id)
+                return "voided"
+            services.usage_record(
+                tenant=tenant,
+                quantities=TOKENS,
+                idempotency_key=f"u{hold_id}",
+                model="gpt-4o-mini",
+                hold_id=hold_id,
+            )
+            return "captured"
+        except IdempotencyConflict:
+            return "lost"
+
+    outcomes = run_in_threads(32, settle)
+    captured = Hold.objects.filter(status=Hold.Status.CAPTURED).count()
+    assert captured + Hold.objects.filter(status=Hold.Status.VOIDED).count() == 16
+    assert outcomes.count("lost") == 16
+    assert UsageEvent.objects.count() == LedgerEntry.objects.filter(kind="hold_capture").count() == captured
+    account = _account(tenant)
+    assert (account.held_micros, account.balance_micros) == (0, DOLLAR - captured * TOKENS_COST)
+    _accounts, problems = selectors.reconcile_problems()
+    assert not problems
