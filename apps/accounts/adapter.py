@@ -24,3 +24,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         host = settings.SITE_URL.split("://", 1)[-1].rstrip("/")
         super().send_mail(template_prefix, email, {**context, "current_site": EmailSite(SITE_NAME, host)})
+
+    def get_reauthentication_methods(self, user) -> list[dict]:
+        """Confirm with what the person signs in with: their password, else a passkey, else an email code."""
+        methods = super().get_reauthentication_methods(user)
+        if user.is_authenticated and not user.has_usable_password():
+            passkeys = [method for method in methods if method["id"] == "mfa_reauthenticate:webauthn"]
+            methods = passkeys + [method for method in methods if method not in passkeys]
+        return methods

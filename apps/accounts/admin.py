@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from apps.accounts import services
+from apps.accounts import deletion, services
 from apps.accounts.models import Invite, InviteRedemption, Membership, Tenant, User
+from apps.core.errors import ApplicationError
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,6 +25,50 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     inlines = [MembershipInline]
+    list_filter = ["is_active", "is_staff"]
+    actions = ["deactivate_selected", "reactivate_selected"]
+
+    @admin.action(description="Deactivate selected people (signs them out everywhere at once)")
+    def deactivate_selected(self, request, queryset):
+        done = 0
+        for user in queryset.filter(is_active=True):
+            try:
+                deletion.user_deactivate(user=user, actor=request.user, reason="Django admin")
+            except ApplicationError as exc:
+                messages.error(request, f"{user.email}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, f"Deactivated {done} person(s): signed out everywhere, tokens stopped.")
+
+    @admin.action(description="Reactivate selected people")
+    def reactivate_selected(self, request, queryset):
+        done = 0
+        for user in queryset.filter(is_active=False):
+            try:
+                deletion.user_reactivate(user=user, actor=request.user)
+            except ApplicationError as exc:
+                messages.error(request, f"{user.email}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, f"Reactivated {done} person(s).")
+
+    def save_model(self, request, obj, form, change):
+        """Unticking "active" here deactivates through the service, so the person's sessions end too."""
+        toggled = change and "is_active" in form.changed_data
+        deactivating, reactivating = toggled and not obj.is_active, toggled and obj.is_active
+        if deactivating and obj.pk == request.user.pk:
+            obj.is_active = True
+            messages.error(request, "You cannot deactivate yourself; ask another member of staff.")
+        if reactivating and deletion.is_tombstone(obj):
+            obj.is_active, reactivating = False, False
+            messages.error(request, "A deleted account cannot be reactivated.")
+        super().save_model(request, obj, form, change)
+        if deactivating and obj.pk != request.user.pk:
+            deletion.user_deactivate(user=obj, actor=request.user, reason="Django admin")
+        if reactivating:
+            deletion.user_reactivate(user=obj, actor=request.user)
 
 
 @admin.register(Tenant)

@@ -173,3 +173,11 @@ class AccessTokenForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "e.g. Laptop shell script"}),
         help_text="What will use it. You can revoke it any time.",
     )
+
+
+class AccountDeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand: my work log, its evidence, my reports and my tokens are deleted for good",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Tick the box to confirm that you want everything deleted."},
+    )

@@ -161,3 +161,19 @@ class PersonalAccessToken(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class LoginSession(models.Model):
+    """Which sessions a person is signed in with, so they can all be ended at once (deactivation, deletion).
+
+    Recorded on sign-in and forgotten on sign-out (apps.accounts.signals); the session itself lives in the
+    session store. An inactive person is signed out on their next request anyway (Django's backend refuses
+    inactive users); ending the sessions removes them from the store as well.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Session of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"

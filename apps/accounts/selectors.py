@@ -99,3 +99,25 @@ def access_token_list(*, user: User) -> QuerySet[PersonalAccessToken]:
         .select_related("tenant")
         .order_by("revoked_at", "-created_at")
     )
+
+
+def tenant_owner(*, tenant: Tenant) -> User | None:
+    """The workspace's owner (the person billing paperwork goes to), or None once there is none."""
+    membership = (
+        Membership.objects.filter(tenant=tenant, role=Membership.Role.OWNER, user__is_active=True)
+        .select_related("user")
+        .order_by("created_at", "id")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def tenant_other_members(*, tenant: Tenant, user: User) -> list[User]:
+    """Everyone but `user` who belongs to the workspace."""
+    return [
+        membership.user
+        for membership in Membership.objects.filter(tenant=tenant)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("created_at", "id")
+    ]

@@ -5,6 +5,7 @@ from apps.accounts import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("profile/", views.profile, name="profile"),
+    path("profile/delete/", views.account_delete, name="account_delete"),
     path("profile/tokens/", views.access_token_create, name="access_token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.access_token_revoke, name="access_token_revoke"),
     path("staff/invites/", views.staff_invite_list, name="staff_invite_list"),

@@ -1,5 +1,7 @@
+from allauth.account.decorators import reauthentication_required
 from allauth.account.views import SignupByPasskeyView, SignupView
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,11 +9,18 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts import selectors, services
-from apps.accounts.forms import AccessTokenForm, InviteCreateForm, ProfileForm, WorkspaceForm
+from apps.accounts import deletion, selectors, services
+from apps.accounts.forms import (
+    AccessTokenForm,
+    AccountDeleteForm,
+    InviteCreateForm,
+    ProfileForm,
+    WorkspaceForm,
+)
 from apps.accounts.models import Invite, PersonalAccessToken
 from apps.core.decorators import staff_required
 from apps.core.errors import ApplicationError
+from apps.core.jobs import job_list
 
 INVITES_PER_PAGE = 25
 NEW_INVITE_SESSION_KEY = "staff_new_invite_code"
@@ -206,3 +215,40 @@ def staff_invite_revoke(request, pk: int):
     services.invite_revoke(invite=invite, actor=request.user)
     messages.success(request, f"Invite {invite.code_prefix}… revoked; it can no longer be used.")
     return redirect("staff_invite_detail", pk=invite.pk)
+
+
+# The work-log export a person is offered before deleting their account (a job kind of apps.worklog, named
+# here, not imported: accounts sits below the work log).
+EXPORT_JOB_KIND = "worklog.export"
+
+
+@require_http_methods(["GET", "POST"])
+@reauthentication_required(allow_get=True)
+def account_delete(request):
+    """Offer the export, then delete the account once the person confirmed it with their password or passkey
+    (allauth's reauthentication: a POST without a recent one goes there first and comes back here)."""
+    user = request.user
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                deletion.account_deletion_request(user=user)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                logout(request)
+                messages.success(
+                    request,
+                    "Your account is being deleted and you are signed out. We email you once it is all gone.",
+                )
+                return redirect("account_login")
+        status = 400
+    tenant = request.tenant
+    context = {
+        "form": form,
+        "plan": deletion.account_deletion_plan(user=user),
+        "export_job": next(iter(job_list(tenant=tenant, kinds=[EXPORT_JOB_KIND], limit=1)), None),
+        "security": selectors.security_summary(user=user),
+    }
+    return render(request, "accounts/delete.html", context, status=status)

@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from apps.billing import services, unit_prices
 from apps.billing.models import (
@@ -10,6 +11,8 @@ from apps.billing.models import (
     RateCard,
     RateCardVersion,
     RateLineItem,
+    Receipt,
+    Refund,
     ReserveAccount,
     StripeEvent,
     TopUp,
@@ -55,8 +58,59 @@ class UsageEventAdmin(ReadOnlyAdmin):
 
 @admin.register(TopUp)
 class TopUpAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "tenant", "source", "status", "amount_cents", "failure_reason", "created_at"]
+    list_display = [
+        "public_id",
+        "tenant",
+        "source",
+        "status",
+        "amount_cents",
+        "tax_cents",
+        "failure_reason",
+        "created_at",
+        "refund_link",
+    ]
     list_filter = ["source", "status"]
+    list_select_related = ["tenant"]
+    search_fields = ["public_id", "stripe_object_id", "stripe_payment_intent_id", "tenant__slug"]
+
+    @admin.display(description="Refund")
+    def refund_link(self, topup) -> str:
+        """Refunds go through the staff page (a reason, a confirmation, Stripe and the ledger together)."""
+        if topup.status != TopUp.Status.SUCCEEDED or topup.source == TopUp.Source.SIMULATED:
+            return "—"
+        return format_html(
+            '<a href="{}">Refund…</a>', reverse("billing_staff_refund", args=[topup.public_id])
+        )
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = [
+        "number",
+        "issued_at",
+        "tenant",
+        "workspace_name",
+        "total_cents",
+        "tax_cents",
+        "card_last4",
+    ]
+    search_fields = ["number", "tenant__slug", "stripe_payment_intent_id", "stripe_checkout_session_id"]
+    list_select_related = ["tenant"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "public_id",
+        "created_at",
+        "tenant",
+        "status",
+        "amount_cents",
+        "reversal_micros",
+        "reason",
+    ]
+    list_filter = ["status"]
+    search_fields = ["public_id", "stripe_refund_id", "tenant__slug"]
     list_select_related = ["tenant"]
 
 

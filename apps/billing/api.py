@@ -1,10 +1,13 @@
 """Billing API: balance, ledger, usage, Checkout and portal sessions, and the Stripe webhook (public)."""
 
-from django.http import JsonResponse
+from datetime import datetime
+
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
+from apps.billing import receipts as billing_receipts
 from apps.billing import selectors, services, stripe_gateway
 from apps.billing.models import LedgerEntry
 from apps.billing.schemas import (
@@ -94,3 +97,49 @@ def stripe_webhook(request):
             status=500,
         )
     return JsonResponse({"received": True, "outcome": outcome})
+
+
+# Receipts (one per paid top-up) ------------------------------------------------------------------------
+
+
+class ReceiptOut(Schema):
+    number: str
+    created_at: datetime
+    amount_cents: int
+    currency: str
+    pdf_url: str
+
+
+class ReceiptListOut(Schema):
+    items: list[ReceiptOut]
+
+
+@router.get("/receipts/", response=ReceiptListOut)
+def receipt_list(request):
+    """The workspace's receipts, newest first: exactly one per paid top-up. `amount_cents` is what the card
+    was charged (tax included); `pdf_url` downloads the PDF with the same session or token."""
+    receipts = billing_receipts.receipt_list(tenant=require_tenant(request))
+    return {
+        "items": [
+            {
+                "number": receipt.number,
+                "created_at": receipt.issued_at,
+                "amount_cents": receipt.total_cents,
+                "currency": receipt.currency,
+                "pdf_url": request.build_absolute_uri(
+                    reverse("api:billing_receipt_pdf_api", args=[receipt.number])
+                ),
+            }
+            for receipt in receipts
+        ]
+    }
+
+
+@router.get("/receipts/{number}/pdf/", url_name="billing_receipt_pdf_api")
+def receipt_pdf(request, number: str):
+    """The receipt as a PDF (another workspace's receipt is a 404)."""
+    receipt = billing_receipts.receipt_get(tenant=require_tenant(request), number=number)
+    document = billing_receipts.receipt_document(receipt=receipt)
+    response = HttpResponse(billing_receipts.receipt_pdf(document=document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt.number}.pdf"'
+    return response

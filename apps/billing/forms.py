@@ -124,3 +124,24 @@ class AdjustmentForm(forms.Form):
 
     def amount_micros(self) -> int:
         return _dollars_to_micros(self.cleaned_data["amount"])
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Refund to the card (USD)",
+        max_digits=9,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.01", "inputmode": "decimal"}),
+    )
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "placeholder": "e.g. Charged twice by mistake"}
+        ),
+        help_text="Required. Kept with the refund and in the audit log.",
+    )
+
+    def amount_cents(self) -> int:
+        return int(self.cleaned_data["amount"] * 100)
+

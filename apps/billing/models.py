@@ -259,8 +259,11 @@ class TopUp(models.Model):
     public_id = models.CharField(max_length=60, unique=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    amount_cents = models.PositiveIntegerField()
+    amount_cents = models.PositiveIntegerField(help_text="What the reserve is credited (before any tax).")
+    tax_cents = models.PositiveIntegerField(default=0, help_text="Tax Stripe added on top (Stripe Tax).")
     stripe_object_id = models.CharField(max_length=100, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=100, blank=True)
+    stripe_tax_calculation_id = models.CharField(max_length=100, blank=True)
     checkout_url = models.URLField(max_length=2000, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -287,6 +290,11 @@ class TopUp(models.Model):
     @staticmethod
     def new_public_id(prefix: str) -> str:
         return f"{prefix}_{uuid.uuid4().hex}"
+
+    @property
+    def charged_cents(self) -> int:
+        """What the card pays: the top-up plus any tax."""
+        return self.amount_cents + self.tax_cents
 
 
 class StripeEvent(models.Model):
@@ -321,3 +329,122 @@ class StripeEvent(models.Model):
     @property
     def is_rejected(self) -> bool:
         return self.status == self.Status.FAILED and self.error.startswith(self.REJECTED_PREFIX)
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number of a year. Locked while a receipt is numbered, in the transaction that credits
+    the top-up, so numbers are gapless per year: a rolled-back credit rolls its number back too."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Receipt(models.Model):
+    """The immutable record of one paid top-up: what was paid, by which card, to whom, with Stripe's ids.
+
+    Written once, in the transaction of the ledger credit; unique per top-up, so a repeated webhook finds
+    the first one. Only `emailed_at` and the erasure of personal details (account deletion) change later,
+    through queryset updates in the services; `save()` refuses to overwrite a receipt.
+    """
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ReserveAccount, on_delete=models.PROTECT, related_name="receipts")
+    topup = models.OneToOneField(TopUp, on_delete=models.PROTECT, related_name="receipt")
+    ledger_entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="receipt")
+    number = models.CharField(max_length=30, unique=True)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    issued_at = models.DateTimeField(default=timezone.now)
+    workspace_name = models.CharField(max_length=100)
+    billed_to_name = models.CharField(max_length=150, blank=True)
+    billed_to_email = models.CharField(max_length=254, blank=True)
+    currency = models.CharField(max_length=3)
+    net_cents = models.PositiveIntegerField(help_text="Credited to the reserve.")
+    tax_cents = models.PositiveIntegerField(default=0)
+    total_cents = models.PositiveIntegerField(help_text="Charged to the card: net plus tax.")
+    source = models.CharField(max_length=10, choices=TopUp.Source.choices)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    stripe_checkout_session_id = models.CharField(max_length=100, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=100, blank=True)
+    stripe_charge_id = models.CharField(max_length=100, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    personal_details_removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="receipt_unique_sequence_per_year"),
+            models.CheckConstraint(
+                condition=Q(total_cents=models.F("net_cents") + models.F("tax_cents")),
+                name="receipt_total_is_net_plus_tax",
+            ),
+            models.CheckConstraint(condition=Q(net_cents__gt=0), name="receipt_net_positive"),
+        ]
+        indexes = [models.Index(fields=["tenant", "-issued_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Receipts are immutable; record a refund or an adjustment instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Receipts are kept; they cannot be deleted.")
+
+    @property
+    def amount_cents(self) -> int:
+        return self.total_cents
+
+
+class Refund(models.Model):
+    """Money sent back to the card of a top-up, and taken back out of the reserve once, when it succeeds.
+
+    `amount_cents` goes back to the card (part of what was charged, tax included); `reversal_micros` is
+    what the reserve gives back: the same share of the net credit (see services.refunds).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Refunded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Cancelled"
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ReserveAccount, on_delete=models.PROTECT, related_name="refunds")
+    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="refunds")
+    public_id = models.CharField(max_length=60, unique=True)
+    stripe_refund_id = models.CharField(max_length=100, blank=True)
+    amount_cents = models.PositiveIntegerField()
+    reversal_micros = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hold = models.ForeignKey(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"], condition=~Q(stripe_refund_id=""), name="refund_unique_stripe_id"
+            ),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(reversal_micros__gte=0), name="refund_reversal_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.public_id} ({self.status})"

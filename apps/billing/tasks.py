@@ -9,3 +9,7 @@ def auto_topup_charge(topup_id: int) -> str:
 
 def holds_expire() -> int:
     return services.hold_expire_due()
+
+
+def receipt_email_send(receipt_id: int) -> str:
+    return services.receipt_email_send(receipt_id=receipt_id)

@@ -3,16 +3,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.billing import selectors, services
+from apps.billing import receipts, selectors, services, statements
 from apps.billing.exports import ledger_csv_lines
-from apps.billing.forms import AdjustmentForm, AutoTopUpForm, LedgerFilterForm, TopUpForm
+from apps.billing.forms import AdjustmentForm, AutoTopUpForm, LedgerFilterForm, RefundForm, TopUpForm
 from apps.billing.models import StripeEvent
+from apps.billing.status_bar import status_bar_read
 from apps.core.decorators import staff_required
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.money import cents_to_micros, format_micros, micros_to_decimal_string
@@ -21,6 +22,9 @@ from apps.core.tenancy import require_tenant
 LEDGER_PER_PAGE = 25
 USAGE_DAYS = 30
 STAFF_USAGE_DAYS = 30
+RECENT_RECEIPTS = 5
+RECEIPTS_PER_PAGE = 25
+STAFF_RECENT_PAYMENTS = 15
 
 
 def _auto_topup_form(account) -> AutoTopUpForm:
@@ -61,6 +65,8 @@ def _billing_page(request, *, topup_form=None, auto_form=None, status=200):
         "usage_rows": selectors.usage_by_meter_and_day(tenant=tenant, since=since),
         "usage_days": USAGE_DAYS,
         "recent_topups": selectors.topup_recent(tenant=tenant),
+        "receipts": receipts.receipt_list(tenant=tenant)[:RECENT_RECEIPTS],
+        "receipt_count": receipts.receipt_list(tenant=tenant).count(),
         "topup_result": topup_result if topup_result in ("success", "cancelled") else "",
     }
     return render(request, "billing/home.html", context, status=status)
@@ -120,9 +126,10 @@ def auto_topup_update(request):
 
 @require_GET
 def balance_badge(request):
-    """The top bar's balance, polled by htmx so it stays current."""
-    account = selectors.reserve_account_for(tenant=request.tenant)
-    return render(request, "billing/partials/_balance_badge.html", {"account": account})
+    """The top bar's balance and today's tokens, polled by htmx so they stay current (one query)."""
+    status = status_bar_read(tenant=request.tenant)
+    account = status.account if status else None
+    return render(request, "billing/partials/_balance_badge.html", {"account": account, "status": status})
 
 
 @require_http_methods(["GET", "POST"])
@@ -168,6 +175,7 @@ def _staff_page(request, *, adjust_form, status=200):
         "usage_costs": selectors.staff_usage_cost_by_tenant_and_model(since=since),
         "usage_days": STAFF_USAGE_DAYS,
         "failed_events": selectors.staff_stripe_events_needing_attention(),
+        "recent_payments": services.refundable_topups_recent(limit=STAFF_RECENT_PAYMENTS),
         "adjust_form": adjust_form,
         "failed_status": StripeEvent.Status.FAILED,
     }
@@ -208,3 +216,118 @@ def staff_ledger_csv(request):
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="afterresume-ledger-{stamp}.csv"'
     return response
+
+
+# Receipts and statements ---------------------------------------------------------------------------------
+
+
+def _receipt_or_404(request, number: str):
+    try:
+        return receipts.receipt_get(tenant=require_tenant(request), number=number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def receipt_list(request):
+    tenant = require_tenant(request)
+    page_obj = Paginator(receipts.receipt_list(tenant=tenant), RECEIPTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "billing/receipts.html", {"page_obj": page_obj})
+
+
+@require_GET
+def receipt_detail(request, number: str):
+    receipt = _receipt_or_404(request, number)
+    return render(request, "billing/receipt.html", {"doc": receipts.receipt_document(receipt=receipt)})
+
+
+@require_GET
+def receipt_pdf(request, number: str):
+    receipt = _receipt_or_404(request, number)
+    document = receipts.receipt_document(receipt=receipt)
+    return _pdf_response(receipts.receipt_pdf(document=document), f"{receipt.number}.pdf")
+
+
+def _statement_or_404(request, month: str):
+    tenant = require_tenant(request)
+    try:
+        return statements.statement_get(tenant=tenant, month=statements.month_parse(month))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@require_GET
+def statement_index(request):
+    """The statements page opens on this month; the month list links to every other one."""
+    return redirect("billing_statement", month=f"{timezone.localdate():%Y-%m}")
+
+
+@require_GET
+def statement_detail(request, month: str):
+    statement = _statement_or_404(request, month)
+    context = {"statement": statement, "months": statements.statement_months(tenant=statement.tenant)}
+    return render(request, "billing/statement.html", context)
+
+
+@require_GET
+def statement_pdf(request, month: str):
+    statement = _statement_or_404(request, month)
+    return _pdf_response(statements.statement_pdf(statement=statement), f"statement-{statement.slug}.pdf")
+
+
+# Staff refunds -------------------------------------------------------------------------------------------
+
+
+def _refund_page(request, topup, *, form, status=200):
+    context = {
+        "topup": topup,
+        "receipt": getattr(topup, "receipt", None),
+        "refunds": services.refund_list_for(topup=topup),
+        "room": services.refund_room(topup=topup, account=topup.account),
+        "form": form,
+    }
+    return render(request, "billing/staff/refund.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_refund(request, public_id: str):
+    try:
+        topup = services.refundable_topup_get(public_id=public_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "GET":
+        room = services.refund_room(topup=topup, account=topup.account)
+        initial = {"amount": micros_to_decimal_string(cents_to_micros(room.allowed_cents), 2)}
+        return _refund_page(request, topup, form=RefundForm(initial=initial))
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        try:
+            refund = services.refund_start(
+                topup_public_id=topup.public_id,
+                actor=request.user,
+                amount_cents=form.amount_cents(),
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            amount = format_micros(cents_to_micros(refund.amount_cents), refund.currency)
+            if refund.status == refund.Status.SUCCEEDED:
+                messages.success(request, f"Refunded {amount} to the card of {topup.tenant.name}.")
+            else:
+                messages.info(
+                    request,
+                    f"Refund of {amount} sent to Stripe; it is {refund.get_status_display().lower()}.",
+                )
+            return redirect("billing_staff_refund", public_id=topup.public_id)
+    topup.account.refresh_from_db()
+    return _refund_page(request, topup, form=form, status=400)

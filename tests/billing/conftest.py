@@ -9,7 +9,7 @@ import stripe
 
 from apps.billing import selectors, services
 from apps.billing.models import TopUp
-from tests.billing.fake_stripe_extras import FakeStripe
+from tests.billing.fake_stripe_extras import shared_server
 
 WEBHOOK_SECRET = "whsec_test_afterresume"
 SECRET_KEY = "sk_test_afterresume"
@@ -38,7 +38,7 @@ def ledger_may_break():
 
 @pytest.fixture(scope="session")
 def fake_stripe_server():
-    server = FakeStripe()
+    server = shared_server()
     yield server
     server.stop()
 
@@ -123,6 +123,58 @@ def checkout_completed_event(
                 "payment_intent": None,
                 "metadata": {"tenant_id": str(tenant.pk), "topup_id": topup_id, "purpose": "reserve_topup"},
                 **session,
+            }
+        },
+    }
+
+
+def checkout_paid(client, fake_stripe, amount_cents: int = 2000) -> tuple[dict, dict]:
+    """Start a top-up through the API as the client's person, pay it on the loopback Stripe and deliver
+    Stripe's `checkout.session.completed`: (the session answer, the event)."""
+    response = client.post(
+        "/api/billing/topup/session/", {"amount_cents": amount_cents}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    session = response.json()
+    event = fake_stripe.pay_checkout(session["session_id"])
+    assert post_webhook(client, event).status_code == 200
+    return session, event
+
+
+def auto_topup_pending(client, tenant, fake_stripe) -> TopUp:
+    """Pay $10.00 by Checkout (saving the card), turn on automatic top-ups of $25.00 under $5.00, and spend
+    $6.00: the automatic top-up that leaves behind, not charged yet."""
+    checkout_paid(client, fake_stripe, amount_cents=1000)
+    services.reserve_settings_update(
+        tenant=tenant,
+        actor=None,
+        auto_topup_enabled=True,
+        auto_topup_amount_cents=2500,
+        auto_topup_threshold_micros=5_000_000,
+        low_balance_threshold_micros=5_000_000,
+    )
+    services.reserve_deduct(tenant=tenant, amount_micros=6_000_000, idempotency_key="use")
+    return TopUp.objects.get(source=TopUp.Source.AUTOMATIC)
+
+
+def auto_topup_succeeded_event(topup: TopUp, *, amount_cents: int, event_id: str) -> dict:
+    """Stripe's `payment_intent.succeeded` for a charged automatic top-up."""
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": topup.stripe_object_id,
+                "object": "payment_intent",
+                "amount": amount_cents,
+                "amount_received": amount_cents,
+                "currency": "usd",
+                "metadata": {
+                    "tenant_id": str(topup.tenant_id),
+                    "topup_id": topup.public_id,
+                    "purpose": "auto_topup",
+                },
             }
         },
     }

@@ -15,6 +15,7 @@ from apps.accounts.models import Tenant
 from apps.billing import stripe_gateway
 from apps.billing.errors import CardDeclined, PaymentFailed, PaymentsUnavailable
 from apps.billing.models import ReserveAccount, TopUp
+from apps.billing.services.receipts import receipt_issue
 from apps.billing.services.reserve import reserve_account_ensure, reserve_credit
 from apps.core.errors import ValidationFailed
 from apps.core.events import emit_event
@@ -97,6 +98,7 @@ def topup_checkout_start(*, tenant: Tenant, actor, amount_cents: int, return_url
             idempotency_key=topup.public_id,
             success_url=f"{return_url}?topup=success&session_id={{CHECKOUT_SESSION_ID}}",
             cancel_url=f"{return_url}?topup=cancelled",
+            automatic_tax=settings.STRIPE_TAX_ENABLED,
         )
     except PaymentFailed as exc:
         TopUp.objects.filter(pk=topup.pk).update(status=TopUp.Status.FAILED, failure_reason=exc.message[:300])
@@ -143,6 +145,38 @@ def _auto_topup_turn_off(*, topup: TopUp, reason: str) -> None:
         emit_event("billing.auto_topup.declined", tenant=account.tenant, topup=topup.public_id, reason=reason)
 
 
+def _auto_topup_tax(topup: TopUp) -> None:
+    """With Stripe Tax, the tax on an automatic top-up is calculated before the charge and kept on the
+    top-up, so a repeated run charges the same total (and Stripe's idempotency key agrees)."""
+    if not settings.STRIPE_TAX_ENABLED or topup.stripe_tax_calculation_id:
+        return
+    calculation = stripe_gateway.tax_calculation_create(
+        customer_id=topup.account.stripe_customer_id,
+        amount_cents=topup.amount_cents,
+        currency=topup.account.currency,
+        reference=topup.public_id,
+    )
+    topup.tax_cents, topup.stripe_tax_calculation_id = calculation.tax_cents, calculation.id
+    TopUp.objects.filter(pk=topup.pk).update(
+        tax_cents=calculation.tax_cents, stripe_tax_calculation_id=calculation.id
+    )
+
+
+def tax_transaction_record(*, topup: TopUp) -> None:
+    """Report a taxed automatic top-up to Stripe Tax once it is paid. Failing to never undoes the credit."""
+    if not topup.stripe_tax_calculation_id:
+        return
+    try:
+        stripe_gateway.tax_transaction_record(
+            calculation_id=topup.stripe_tax_calculation_id, reference=topup.public_id
+        )
+    except (PaymentFailed, PaymentsUnavailable) as exc:
+        logger.warning("top-up %s: tax transaction not recorded: %s", topup.public_id, exc.message)
+        emit_event(
+            "billing.tax_transaction_failed", tenant=topup.tenant, topup=topup.public_id, reason=exc.message
+        )
+
+
 def auto_topup_charge(*, topup_id: int) -> str:
     """Charge the saved card for a pending automatic top-up. Safe to run twice: settled ones are left."""
     topup = TopUp.objects.select_related("account", "tenant").filter(pk=topup_id).first()
@@ -150,10 +184,11 @@ def auto_topup_charge(*, topup_id: int) -> str:
         return "already settled"
     account = topup.account
     try:
+        _auto_topup_tax(topup)
         charge = stripe_gateway.payment_intent_charge_off_session(
             customer_id=account.stripe_customer_id,
             payment_method_id=account.stripe_payment_method_id,
-            amount_cents=topup.amount_cents,
+            amount_cents=topup.charged_cents,
             currency=account.currency,
             metadata={
                 "tenant_id": str(topup.tenant_id),
@@ -169,21 +204,34 @@ def auto_topup_charge(*, topup_id: int) -> str:
         # Not the card's fault: settle this attempt so the next debit under the threshold tries again.
         topup_mark(public_id=topup.public_id, status=TopUp.Status.FAILED, failure_reason=exc.message)
         logger.warning("automatic top-up %s failed: %s", topup.public_id, exc.message)
+        emit_event(
+            "billing.auto_topup.failed", tenant=topup.tenant, topup=topup.public_id, reason=exc.message
+        )
         return "failed"
     if charge.status == "succeeded":
+        try:
+            details = stripe_gateway.payment_intent_details(payment_intent_id=charge.payment_intent_id)
+        except (PaymentFailed, PaymentsUnavailable) as exc:
+            logger.warning("top-up %s: card details not read: %s", topup.public_id, exc.message)
+            details = stripe_gateway.PaymentDetails()
         with transaction.atomic():
-            reserve_credit(
+            entry = reserve_credit(
                 tenant=topup.tenant,
                 amount_micros=cents_to_micros(topup.amount_cents),
                 idempotency_key=f"stripe:{charge.payment_intent_id}",
                 stripe_object_id=charge.payment_intent_id,
                 memo="Automatic top-up",
             )
+            TopUp.objects.filter(pk=topup.pk).update(stripe_payment_intent_id=charge.payment_intent_id)
             topup_mark(
                 public_id=topup.public_id,
                 status=TopUp.Status.SUCCEEDED,
                 stripe_object_id=charge.payment_intent_id,
             )
+            receipt_issue(
+                topup=topup, entry=entry, details=details, payment_intent_id=charge.payment_intent_id
+            )
+        tax_transaction_record(topup=topup)
         return "succeeded"
     if charge.status in ("requires_action", "requires_payment_method"):
         _auto_topup_turn_off(

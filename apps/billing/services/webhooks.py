@@ -28,15 +28,20 @@ from apps.billing import stripe_gateway
 from apps.billing.errors import PaymentFailed, PaymentsUnavailable
 from apps.billing.models import RateCard, ReserveAccount, StripeEvent, TopUp
 from apps.billing.services.pricing import DEFAULT_PLAN
+from apps.billing.services.receipts import receipt_issue
+from apps.billing.services.refunds import refund_settle, refunds_from_stripe
 from apps.billing.services.reserve import reserve_credit
 from apps.billing.services.topups import (
     AUTO_TOPUP_PURPOSE,
     TOPUP_PURPOSE,
     _auto_topup_turn_off,
+    tax_transaction_record,
     topup_mark,
     topup_mode,
 )
+from apps.core.errors import NotFound
 from apps.core.events import emit_event
+from apps.core.input import parse_id
 from apps.core.money import cents_to_micros
 
 logger = logging.getLogger(__name__)
@@ -70,8 +75,8 @@ class Reject(Exception):
 
 
 def _metadata_tenant(metadata: dict) -> Tenant | None:
-    tenant_id = str(metadata.get("tenant_id") or "")
-    return Tenant.objects.filter(pk=int(tenant_id)).first() if tenant_id.isdigit() else None
+    tenant_id = parse_id(str(metadata.get("tenant_id") or ""))
+    return Tenant.objects.filter(pk=tenant_id).first() if tenant_id is not None else None
 
 
 def _account_for_customer(customer_id) -> ReserveAccount:
@@ -81,8 +86,11 @@ def _account_for_customer(customer_id) -> ReserveAccount:
     return account
 
 
-def _check_matches(obj: dict, topup: TopUp, *, amount_key: str) -> None:
-    """Same workspace, same customer, same amount, same currency as the TopUp, or Reject."""
+def _check_matches(obj: dict, topup: TopUp, *, amount_key: str, expected_cents: int | None = None) -> None:
+    """Same workspace, same customer, same amount, same currency as the TopUp, or Reject.
+
+    `expected_cents` is the amount `obj[amount_key]` must be (the top-up's own amount unless given)."""
+    expected = topup.amount_cents if expected_cents is None else expected_cents
     metadata = obj.get("metadata") or {}
     account = topup.account
     named_tenant = str(metadata.get("tenant_id") or "")
@@ -100,9 +108,9 @@ def _check_matches(obj: dict, topup: TopUp, *, amount_key: str) -> None:
             tenant=topup.tenant,
         )
     amount = obj.get(amount_key)
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount != topup.amount_cents:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount != expected:
         raise Reject(
-            f"the event says {amount!r} cents; top-up {topup.public_id} is for {topup.amount_cents} cents.",
+            f"the event says {amount!r} cents; top-up {topup.public_id} is for {expected} cents.",
             tenant=topup.tenant,
         )
     currency = str(obj.get("currency") or "").lower()
@@ -143,25 +151,47 @@ def _checkout_topup(session: dict) -> TopUp:
             "Stripe key.",
             tenant=topup.tenant,
         )
-    _check_matches(session, topup, amount_key="amount_total")
+    tax = _session_tax(session, topup)
+    total = session.get("amount_total")
+    subtotal = session.get("amount_subtotal", total - tax if _is_cents(total) else total)
+    _check_matches({**session, "amount_subtotal": subtotal}, topup, amount_key="amount_subtotal")
+    if total != subtotal + tax:
+        raise Reject(
+            f"the event's total {total!r} cents is not its subtotal {subtotal} plus tax {tax}.",
+            tenant=topup.tenant,
+        )
     return topup
 
 
-def _saved_card(session: dict, topup: TopUp) -> tuple[str, str]:
-    """(payment method id, note). Not being able to look the card up never stops the credit."""
-    if not session.get("payment_intent"):
-        return "", ""
+def _is_cents(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _session_tax(session: dict, topup: TopUp) -> int:
+    """Stripe Tax's amount on a session; tax only counts when the session had automatic tax on."""
+    tax = (session.get("total_details") or {}).get("amount_tax") or 0
+    if not _is_cents(tax):
+        raise Reject(f"the event's tax {tax!r} is not a whole number of cents.", tenant=topup.tenant)
+    if tax and not (session.get("automatic_tax") or {}).get("enabled"):
+        raise Reject(f"the event charges {tax} cents of tax without Stripe Tax.", tenant=topup.tenant)
+    return tax
+
+
+def _payment_details(payment_intent_id: str, topup: TopUp) -> tuple[stripe_gateway.PaymentDetails, str]:
+    """(card and charge, note). Not being able to look the card up never stops the credit."""
+    if not payment_intent_id:
+        return stripe_gateway.PaymentDetails(), ""
     try:
-        return (
-            stripe_gateway.payment_intent_payment_method(payment_intent_id=session["payment_intent"]),
-            "",
-        )
+        return stripe_gateway.payment_intent_details(payment_intent_id=payment_intent_id), ""
     except (PaymentFailed, PaymentsUnavailable) as exc:
         logger.warning("top-up %s credited; card lookup failed: %s", topup.public_id, exc.message)
         emit_event(
             "billing.card_not_saved", tenant=topup.tenant, topup=topup.public_id, reason=exc.message[:300]
         )
-        return "", f"Credited, but the card was not saved for automatic top-ups: {exc.message}"
+        return (
+            stripe_gateway.PaymentDetails(),
+            f"Credited, but the card was not saved for automatic top-ups: {exc.message}",
+        )
 
 
 def _on_checkout_completed(session: dict) -> Applied:
@@ -171,8 +201,9 @@ def _on_checkout_completed(session: dict) -> Applied:
     if session.get("payment_status") != "paid":
         raise Ignore(f"payment status is {session.get('payment_status')!r}")
     topup = _checkout_topup(session)
-    payment_method, note = _saved_card(session, topup)
-    reserve_credit(
+    payment_intent = str(session.get("payment_intent") or "")
+    details, note = _payment_details(payment_intent, topup)
+    entry = reserve_credit(
         tenant=topup.tenant,
         amount_micros=cents_to_micros(topup.amount_cents),
         idempotency_key=f"stripe:{session['id']}",
@@ -183,11 +214,24 @@ def _on_checkout_completed(session: dict) -> Applied:
     updates = {}
     if session.get("customer") and not account.stripe_customer_id:
         updates["stripe_customer_id"] = session["customer"]
-    if payment_method:
-        updates["stripe_payment_method_id"] = payment_method
+    if details.payment_method_id:
+        updates["stripe_payment_method_id"] = details.payment_method_id
     if updates:
         ReserveAccount.objects.filter(pk=account.pk).update(**updates)
+    tax = _session_tax(session, topup)
+    TopUp.objects.filter(pk=topup.pk).update(tax_cents=tax, stripe_payment_intent_id=payment_intent)
+    topup.tax_cents, topup.stripe_payment_intent_id = tax, payment_intent
     topup_mark(public_id=topup.public_id, status=TopUp.Status.SUCCEEDED, stripe_object_id=session["id"])
+    customer = session.get("customer_details") or {}
+    receipt_issue(
+        topup=topup,
+        entry=entry,
+        details=details,
+        checkout_session_id=session["id"] if topup.source == TopUp.Source.CHECKOUT else "",
+        payment_intent_id=payment_intent,
+        billed_to_name=str(customer.get("name") or ""),
+        billed_to_email=str(customer.get("email") or ""),
+    )
     return Applied(topup.tenant, note)
 
 
@@ -218,15 +262,22 @@ def _auto_topup(intent: dict) -> TopUp:
 def _on_payment_intent_succeeded(intent: dict) -> Applied:
     topup = _auto_topup(intent)
     received = intent.get("amount_received") or intent.get("amount")
-    _check_matches({**intent, "amount": received}, topup, amount_key="amount")
-    reserve_credit(
+    # The card pays the top-up plus the tax calculated before the charge (zero without Stripe Tax).
+    _check_matches(
+        {**intent, "amount": received}, topup, amount_key="amount", expected_cents=topup.charged_cents
+    )
+    details, _note = _payment_details(intent["id"], topup)
+    entry = reserve_credit(
         tenant=topup.tenant,
         amount_micros=cents_to_micros(topup.amount_cents),
         idempotency_key=f"stripe:{intent['id']}",
         stripe_object_id=intent["id"],
         memo="Automatic top-up",
     )
+    TopUp.objects.filter(pk=topup.pk).update(stripe_payment_intent_id=intent["id"])
     topup_mark(public_id=topup.public_id, status=TopUp.Status.SUCCEEDED, stripe_object_id=intent["id"])
+    receipt_issue(topup=topup, entry=entry, details=details, payment_intent_id=intent["id"])
+    tax_transaction_record(topup=topup)
     return Applied(topup.tenant)
 
 
@@ -268,7 +319,37 @@ def _on_invoice_payment_failed(invoice: dict) -> Applied:
     return Applied(account.tenant)
 
 
+def _on_refund(refund: dict) -> Applied:
+    """A refund was created or changed: record what Stripe says about it now (not what the event says)."""
+    try:
+        info = stripe_gateway.refund_retrieve(refund_id=str(refund.get("id") or ""))
+        recorded = refund_settle(info=info)
+    except NotFound as exc:
+        raise Ignore(exc.message) from exc
+    return Applied(recorded.tenant)
+
+
+def _on_charge_refunded(charge: dict) -> Applied:
+    """A charge was (partly) refunded: record each of its refunds, as Stripe lists them now."""
+    payment_intent = charge.get("payment_intent")
+    payment_intent = payment_intent if isinstance(payment_intent, str) else (payment_intent or {}).get("id")
+    if not payment_intent:
+        raise Ignore("the charge names no PaymentIntent")
+    try:
+        recorded = refunds_from_stripe(payment_intent_id=payment_intent)
+    except NotFound as exc:
+        raise Ignore(exc.message) from exc
+    if not recorded:
+        raise Ignore("Stripe lists no refund for this charge")
+    return Applied(recorded[0].tenant)
+
+
 HANDLERS: dict[str, Callable[[dict], Applied]] = {
+    "charge.refunded": _on_charge_refunded,
+    "charge.refund.updated": _on_refund,
+    "refund.created": _on_refund,
+    "refund.updated": _on_refund,
+    "refund.failed": _on_refund,
     "checkout.session.completed": _on_checkout_completed,
     "payment_intent.succeeded": _on_payment_intent_succeeded,
     "payment_intent.payment_failed": _on_payment_intent_failed,

@@ -1,7 +1,9 @@
-"""PDF through WeasyPrint, from the same HTML print template the print view shows."""
+"""PDF through WeasyPrint (apps.core.pdf, the renderer receipts and statements use too), from the same HTML
+print template the print view shows."""
 
 from django.template.loader import render_to_string
 
+from apps.core.pdf import html_to_pdf
 from apps.reporting.exports import Outside
 
 
@@ -10,7 +12,4 @@ def print_html(view: Outside, *, for_pdf: bool = True) -> str:
 
 
 def pdf_bytes(view: Outside) -> bytes:
-    from weasyprint import HTML
-
-    html = print_html(view)
-    return HTML(string=html, base_url=None).write_pdf()
+    return html_to_pdf(print_html(view))
