@@ -27,6 +27,7 @@ from apps.assist.drafts import (
 )
 from apps.assist.models import Suggestion, VoiceSettings
 from apps.assist.prompts import improve_task
+from apps.billing import services as billing
 from apps.billing.errors import InsufficientFunds
 from apps.core.errors import ApplicationError, Conflict, ValidationFailed
 from apps.core.events import emit_event
@@ -147,6 +148,7 @@ def improve_plan(*, tenant, user, entries: list[Entry]) -> ImprovePlan:
     )
 
 
+@billing.refusals_recorded  # a refusal rolls this back; it is recorded after
 @transaction.atomic
 def improve_start(*, tenant, user, entries: list[Entry], next_url: str = "") -> tuple[Job, ImprovePlan]:
     """Queue one job that drafts a suggestion for each entry. Refused (402) before anything is sent when

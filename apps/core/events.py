@@ -3,11 +3,25 @@ import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.dispatch import Signal
 
 from apps.core.logging import current_request_id
 from apps.core.models import Event
 
 logger = logging.getLogger("afterresume.events")
+
+# Sent once the transaction that recorded an event has committed (at once when there is none), so other
+# apps can react to what happened without the service knowing them (apps.notifications turns events into
+# notifications). Sent robustly: a failing receiver is logged, never raised into the service.
+# Arguments: event.
+event_emitted = Signal()
+
+
+def _announce(event: Event) -> None:
+    for receiver, response in event_emitted.send_robust(sender=Event, event=event):
+        if isinstance(response, Exception):
+            logger.error("event %s (%s): receiver %r failed: %r", event.pk, event.kind, receiver, response)
 
 
 def emit_event(kind: str, *, tenant=None, actor=None, **data: Any) -> Event:
@@ -30,4 +44,6 @@ def emit_event(kind: str, *, tenant=None, actor=None, **data: Any) -> Event:
             "data": json_data,
         },
     )
+    if event_emitted.has_listeners(Event):
+        transaction.on_commit(lambda: _announce(event))
     return event

@@ -450,6 +450,8 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
     except InsufficientFunds as exc:
         exc.extra.setdefault("topup_url", reverse("billing_home"))
         log.finish(LLMRequest.Outcome.REFUSED, error_kind="insufficient_funds", held_micros=held)
+        # The hold's own record of the refusal went with the transaction above.
+        billing.reserve_refusal_record(tenant=tenant, refusal=exc, memo=task.feature)
         raise
     except (IdempotencyConflict, _Repeat) as exc:
         log.finish(LLMRequest.Outcome.REFUSED, error_kind="repeat")

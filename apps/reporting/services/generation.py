@@ -4,6 +4,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.billing import services as billing
+from apps.billing.errors import InsufficientFunds
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.jobs import JobCancelled, job_check_cancelled, job_enqueue, job_progress, job_succeed
 from apps.reporting import citations
@@ -108,7 +110,11 @@ def report_section_regenerate(*, report: Report, key: str, user=None):
     section_find(current_sections(report), key)
     inputs = inputs_for(report)
     est = report_estimate(inputs=inputs)
-    refuse_unaffordable(est)
+    try:
+        refuse_unaffordable(est)
+    except InsufficientFunds as exc:
+        billing.reserve_refusal_record(tenant=report.tenant, refusal=exc)
+        raise
     with transaction.atomic():
         job = job_enqueue(
             kind="report.section",

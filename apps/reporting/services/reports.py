@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.billing import selectors as billing_selectors
+from apps.billing import services as billing
 from apps.billing.errors import InsufficientFunds
 from apps.billing.models import ReserveAccount
 from apps.core.errors import NotFound, ValidationFailed
@@ -260,6 +261,7 @@ def report_url(report: Report) -> str:
     return reverse("reporting_detail", args=[report.pk])
 
 
+@billing.refusals_recorded  # a refusal rolls this back; it is recorded after
 @transaction.atomic
 def report_create(*, tenant, user, title: str = "", **fields) -> Report:
     """Check the inputs, estimate the cost, refuse what the reserve cannot cover, then queue the writing."""
