@@ -12,7 +12,6 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.db import connection
 from django.http import Http404, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
@@ -24,7 +23,6 @@ from apps.accounts.auth import BearerTokenAuth, SessionCookieAuth, has_authoriza
 from apps.core.apicontract import JsonBodyParser, document_error_responses
 from apps.core.errors import ApplicationError
 from apps.core.input import body_too_large
-from apps.core.queue import queue_ping
 
 
 class AfterResumeAPI(NinjaAPI):
@@ -144,17 +142,10 @@ def healthz(request):
 
 @api.get("/readyz/", auth=None, response={200: ReadyOut, 503: ReadyOut}, tags=["system"])
 def readyz(request):
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        checks["queue"] = "ok" if queue_ping() else "error: no answer"
-    except Exception as exc:
-        checks["queue"] = f"error: {type(exc).__name__}"
+    # The same checks as the staff system page (apps/metrics/health.py): the database and the job broker.
+    from apps.metrics.health import readiness
+
+    checks = readiness()
     ready = all(value == "ok" for value in checks.values())
     return Status(200 if ready else 503, {"status": "ok" if ready else "unavailable", "checks": checks})
 
@@ -172,7 +163,12 @@ def me(request):
 def _add_app_routers() -> None:
     from apps.assist.api import router as assist_router
     from apps.billing.api import router as billing_router
+    from apps.billing.staff_api import profile_router as billing_profile_router
+    from apps.billing.staff_api import staff_router as billing_staff_router
+    from apps.billing.staff_api import status_router
     from apps.core.api import router as jobs_router
+    from apps.metrics.api import router as metrics_costs_router
+    from apps.notifications.api import router as notifications_router
     from apps.reporting.api import router as reports_router
     from apps.worklog.api import router as worklog_router
 
@@ -181,6 +177,12 @@ def _add_app_routers() -> None:
     api.add_router("/billing/", billing_router)
     api.add_router("/jobs/", jobs_router)
     api.add_router("/reports/", reports_router)
+    api.add_router("/notifications/", notifications_router)
+    # Operators' staff API (404 for everyone else), the workspace's billing profile, the status bar.
+    api.add_router("/billing/", billing_staff_router)
+    api.add_router("/billing/", metrics_costs_router)  # admin/usage/costs/: needs metrics' model costs
+    api.add_router("/billing/", billing_profile_router)
+    api.add_router("/status/", status_router)
 
 
 _add_app_routers()

@@ -39,6 +39,8 @@ urlpatterns = [
     path("improve/", include("apps.assist.urls")),
     path("jobs/", include("apps.core.urls")),
     path("reports/", include("apps.reporting.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("staff/", include("apps.metrics.urls")),  # /staff/metrics/, /staff/system/ (404 unless staff)
     # A report's share link: public and read-only (the view is marked login_not_required).
     *reporting_shared_urls,
     path("", include("apps.accounts.urls")),

@@ -57,21 +57,38 @@ def _bootstrap() -> list[str]:
 def test_it_runs_each_apps_bootstrap_step_in_installed_apps_order_once(db):
     assert _bootstrap() == [
         "Created staff admin boss@example.com.",
+        "Core: scheduled lost-job recovery every minute.",
         "Work log: scheduled the daily purge of entries deleted more than 30 days ago.",
         "Billing: installed the default rate card 'standard'.",
         "Billing: scheduled hold expiry every 5 minutes.",
+        "Notifications: scheduled weekly reminders hourly.",
+        "Notifications: scheduled follow-ups due hourly.",
+        "Metrics: scheduled daily snapshots every 15 minutes.",
+        "Metrics: scheduled reconciliation every 60 minutes.",
+        "Metrics: added model costs for gpt-4o-mini, builtin.",
     ]
     assert _bootstrap() == [
         "Updated staff admin boss@example.com.",
+        "Core: lost-job recovery is scheduled every minute.",
         "Work log: the daily purge of entries deleted more than 30 days ago is scheduled.",
         "Billing: rate card 'standard' is already installed; left as it is.",
         "Billing: hold expiry is scheduled every 5 minutes.",
+        "Notifications: weekly reminders are scheduled hourly.",
+        "Notifications: follow-ups due are scheduled hourly.",
+        "Metrics: daily snapshots are scheduled every 15 minutes.",
+        "Metrics: reconciliation is scheduled every 60 minutes.",
+        "Metrics: model costs are set; left as they are.",
     ]
     assert (RateCard.objects.count(), RateCardVersion.objects.count()) == (1, 1)
     schedules = dict(Schedule.objects.values_list("name", "func"))
     assert schedules == {
+        "core: requeue lost jobs": "apps.core.tasks.jobs_requeue_lost",
         "worklog: purge deleted entries": "apps.worklog.services.entry_purge_deleted",
         "billing: expire holds": "apps.billing.tasks.holds_expire",
+        "notifications: weekly reminders": "apps.notifications.tasks.capture_reminders_send",
+        "notifications: follow-ups due": "apps.notifications.tasks.follow_ups_send",
+        "metrics: daily snapshots": "apps.metrics.tasks.snapshots_recent",
+        "billing: reconcile": "apps.metrics.tasks.billing_reconcile",
     }
     assert all(callable(import_string(func)) for func in schedules.values())
 

@@ -22,6 +22,7 @@ PUBLIC_PAGES = {
     "accounts/2fa/webauthn/signup/",
     "admin/login/",
     "r/<str:token>/",  # a report's share link: unguessable, revocable, read-only (apps/reporting)
+    "notifications/unsubscribe/<str:token>/",  # an email's one-click unsubscribe, by signed token
     "favicon.ico",
 }
 # The API authenticates each operation itself and answers 401, so its URLs skip the login redirect.
