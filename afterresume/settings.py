@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "apps.llm",
     "apps.assist",
     "apps.reporting",
+    "apps.notifications",
+    "apps.metrics",
 ]
 
 MIDDLEWARE = [
@@ -74,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "apps.core.middleware.LoginRequiredMiddleware",  # Django's, plus HX-Redirect for HTMX requests
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -178,6 +180,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules/bootstrap-icons/font"),
     ("vendor/htmx", BASE_DIR / "node_modules/htmx.org/dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules/chart.js/dist"),
 ]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
@@ -252,6 +255,9 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+# A running job is its worker's for its time limit plus this margin (seconds); after that it counts as lost
+# (apps.core.jobs._stale_after): another delivery may take it over and the lost-job sweep sends it again.
+Q_LEASE_MARGIN = envint("Q_LEASE_MARGIN", "60")
 
 # Stripe: keys from the environment; STRIPE_API_BASE points the SDK at a Stripe-compatible server (tests).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
@@ -280,6 +286,14 @@ BILLING_TOPUP_MIN_CENTS = envint("BILLING_TOPUP_MIN_CENTS", "500")
 BILLING_TOPUP_MAX_CENTS = envint("BILLING_TOPUP_MAX_CENTS", "50000")
 BILLING_TOPUP_PRESETS_CENTS = [
     int(cents) for cents in envlist("BILLING_TOPUP_PRESETS_CENTS", "1000,2000,5000,10000")
+]
+# Stripe Tax: Checkout and automatic top-ups add tax on top (address collected); the reserve gets the net.
+STRIPE_TAX_ENABLED = envbool("STRIPE_TAX_ENABLED")
+# Receipts: numbered <prefix>-<year>-<6 digits>, gapless per year; issuer name and lines (`|`-separated).
+BILLING_RECEIPT_PREFIX = env("BILLING_RECEIPT_PREFIX", "AR")
+BILLING_RECEIPT_ISSUER = env("BILLING_RECEIPT_ISSUER", "AfterResume")
+BILLING_RECEIPT_ISSUER_LINES = [
+    line.strip() for line in env("BILLING_RECEIPT_ISSUER_LINES").split("|") if line.strip()
 ]
 
 # The cache holds the login and sign-up rate-limit counters: Redis, shared by every gunicorn worker and
@@ -336,9 +350,26 @@ LOGGING = {
     },
 }
 
+# Notifications (apps/notifications): follow-ups due are sent from this hour of the person's own day; a
+# weekly reminder whose hour was missed (the worker was down) still goes out within this many hours, never
+# twice a week.
+NOTIFICATIONS_FOLLOW_UP_HOUR = envint("NOTIFICATIONS_FOLLOW_UP_HOUR", "9")
+NOTIFICATIONS_REMINDER_GRACE_HOURS = envint("NOTIFICATIONS_REMINDER_GRACE_HOURS", "6")
+# How often an open page asks for the bell's unread count (also on returning to the tab and after actions).
+NOTIFICATIONS_POLL_SECONDS = envint("NOTIFICATIONS_POLL_SECONDS", "30")
+
 # Reports (apps/reporting): how many prompt tokens of entries one model request may carry before the entries
 # are summarised per group first (map, then reduce); the most entries a map step takes; how long share links
 # may live.
 REPORT_CONTEXT_TOKENS = envint("REPORT_CONTEXT_TOKENS", "12000")
 REPORT_MAP_CHUNK_ENTRIES = envint("REPORT_MAP_CHUNK_ENTRIES", "200")
 REPORT_SHARE_MAX_DAYS = envint("REPORT_SHARE_MAX_DAYS", "365")
+
+# Staff metrics (apps/metrics): the time zone whose calendar days the daily snapshots count (one for the
+# whole business), how often the schedule recomputes today and yesterday, and how often the reserves are
+# reconciled (`billing_reconcile`, its result on /staff/system/). Both schedules are installed by bootstrap.
+METRICS_TIME_ZONE = env("METRICS_TIME_ZONE", "UTC")
+METRICS_SNAPSHOT_MINUTES = envint("METRICS_SNAPSHOT_MINUTES", "15")
+METRICS_RECONCILE_MINUTES = envint("METRICS_RECONCILE_MINUTES", "60")
+# Network checks on /staff/system/ (Stripe, the model endpoint) give up after this many seconds.
+HEALTH_PROBE_TIMEOUT_SECONDS = float(env("HEALTH_PROBE_TIMEOUT_SECONDS", "3"))

@@ -34,6 +34,7 @@ class VoiceSettings(TenantOwnedModel):
     )
 
     class Meta:
+        verbose_name = verbose_name_plural = "voice settings"
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="voice_settings_one_per_person")
         ]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from apps.assist.models import Suggestion, VoiceSettings
 from apps.billing.errors import InsufficientFunds
 from apps.billing.models import ReserveAccount
-from apps.billing.selectors import reserve_account_for
+from apps.billing.selectors import reserve_account_for, reserve_policy_allows
 from apps.core.errors import NotFound
 from apps.core.models import Job
 from apps.core.money import format_micros, micros_to_decimal_string
@@ -46,6 +46,11 @@ def suggestion_for_entry(*, tenant, entry: Entry) -> Suggestion | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def suggestion_made_by_job(*, tenant, job: Job, entry: Entry) -> Suggestion | None:
+    """What one finished improve job proposed for the entry, whatever was decided since."""
+    return Suggestion.objects.for_tenant(tenant).filter(job=job, entry=entry).order_by("id").first()
 
 
 def suggestion_queue(*, tenant, job: Job | None = None, skip: tuple[int, ...] = ()) -> QuerySet[Suggestion]:
@@ -131,22 +136,15 @@ class Affordability:
 
 
 def improve_affordability(*, tenant, estimate_micros: int) -> Affordability:
-    """Whether the reserve's policy lets work of this estimate start (the gateway's hold decides each call).
-
-    Mirrors billing's rule: `block` never below zero, `limited` down to minus the credit limit, `warn` always.
-    """
+    """Whether the reserve's policy lets work of this estimate start (the gateway's hold decides each call),
+    by billing's own rule (`reserve_policy_allows`)."""
     account = reserve_account_for(tenant=tenant) or ReserveAccount(tenant=tenant)
-    if estimate_micros <= 0 or account.policy == ReserveAccount.Policy.WARN:
-        covered = True
-    else:
-        floor = -account.credit_limit_micros if account.policy == ReserveAccount.Policy.LIMITED else 0
-        covered = account.available_micros - estimate_micros >= floor
     return Affordability(
         estimate_micros=estimate_micros,
         available_micros=account.available_micros,
         policy=account.policy,
         currency=account.currency,
-        covered=covered,
+        covered=reserve_policy_allows(account=account, amount_micros=estimate_micros),
     )
 
 

@@ -20,6 +20,7 @@ from apps.assist.models import Suggestion
 from apps.assist.prompts import improve_prompt_preview
 from apps.assist.review import review_fields, review_skills
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.input import parse_id
 from apps.core.models import Job
 from apps.core.tenancy import require_tenant
 from apps.llm.claims import claim_flags
@@ -84,7 +85,7 @@ def panel_context(
         state = "stopped"
     elif job is not None and job.status == Job.Status.SUCCEEDED:
         state = "done"
-        context["made"] = Suggestion.objects.filter(job=job, entry=entry).first()
+        context["made"] = selectors.suggestion_made_by_job(tenant=tenant, job=job, entry=entry)
     state = state or "idle"
     context["state"] = state
     if state == "review":
@@ -118,9 +119,9 @@ def entry_panel(request, pk: int):
     """The panel again (HTMX polls it while the entry's job runs; `job` names the job being watched)."""
     entry = _entry(request, pk)
     job = None
-    if request.GET.get("job", "").isdigit():
+    if (job_id := parse_id(request.GET.get("job"))) is not None:
         try:
-            job = selectors.improve_job_get(tenant=require_tenant(request), pk=int(request.GET["job"]))
+            job = selectors.improve_job_get(tenant=require_tenant(request), pk=job_id)
         except NotFound as exc:
             raise Http404(exc.message) from exc
     return _panel(request, entry, job=job)
@@ -261,7 +262,7 @@ def version_restore(request, pk: int, version_pk: int):
 
 
 def _selected_ids(request) -> list[int]:
-    return [int(value) for value in request.POST.getlist("entry") if value.isdigit()]
+    return [pk for pk in map(parse_id, request.POST.getlist("entry")) if pk is not None]
 
 
 def _bulk_page(
@@ -326,15 +327,16 @@ def bulk_estimate(request):
 
 def _skipped(request) -> tuple[int, ...]:
     raw = request.POST.get("skip") if request.method == "POST" else request.GET.get("skip")
-    return tuple(int(value) for value in (raw or "").split(",") if value.strip().isdigit())[:500]
+    ids = (parse_id(value.strip()) for value in (raw or "").split(","))
+    return tuple(pk for pk in ids if pk is not None)[:500]
 
 
 def _queue_job(request) -> Job | None:
     raw = request.POST.get("job") if request.method == "POST" else request.GET.get("job")
-    if not (raw or "").isdigit():
+    if (job_id := parse_id(raw)) is None:
         return None
     try:
-        return selectors.improve_job_get(tenant=require_tenant(request), pk=int(raw))
+        return selectors.improve_job_get(tenant=require_tenant(request), pk=job_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -385,7 +387,7 @@ def review_queue(request):
     """The suggestions waiting for a decision, one at a time."""
     if _is_htmx(request):
         message = ""
-        if request.GET.get("skipped", "").isdigit():
+        if parse_id(request.GET.get("skipped")) is not None:
             message = "Skipped; it stays in the queue for later."
         return _queue_card(request, extra=_toast(request, message) if message else "")
     return render(request, "assist/review.html", _queue_context(request))

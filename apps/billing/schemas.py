@@ -2,6 +2,8 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
+from apps.core.apicontract import IsoDate
+
 
 class BalanceOut(Schema):
     balance_micros: int
@@ -26,8 +28,8 @@ class LedgerEntryOut(Schema):
 
 class LedgerFilters(Schema):
     kind: str = ""
-    since: date | None = None
-    until: date | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
 
 
 class UsageDayOut(Schema):
@@ -39,8 +41,8 @@ class UsageDayOut(Schema):
 
 
 class UsageFilters(Schema):
-    since: date | None = None
-    until: date | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
 
 
 class TopUpSessionIn(Schema):

@@ -7,9 +7,13 @@ schema, from the same rules the code follows, so the schema and the behaviour ag
 """
 
 import json
+import re
+from datetime import date
+from typing import Annotated
 
 from ninja import Field, Schema
 from ninja.parser import Parser
+from pydantic import BeforeValidator
 
 from apps.core.input import InputRejected, check_json_document
 
@@ -23,6 +27,21 @@ class ErrorOut(Schema):
 
     message: str = Field(description="What went wrong and what to do, for a person.")
     extra: dict = Field(description="Details for programs: `field`, `location`, `errors`, limits, amounts.")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value):
+    # Pydantic's lax dates also take numbers as Unix timestamps ("0.0" is 1970-01-01); the schema says
+    # YYYY-MM-DD, so that is all an input date accepts.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("Use a date as YYYY-MM-DD.")
+
+
+# Every date an API request carries (bodies and query strings).
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 def _is_json_type(content_type: str) -> bool:

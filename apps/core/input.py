@@ -101,6 +101,17 @@ def check_json_document(document) -> None:
             stack.extend((item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))
 
 
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id from a query string or form: ASCII digits that fit a 64-bit key, else None.
+
+    `str.isdigit()` is not enough: it accepts "²" and other digits `int()` refuses, and any length.
+    """
+    return int(value) if value and _ID.fullmatch(value) else None
+
+
 def _printable(name: str) -> str:
     """A field name fit for a message: the unstorable characters shown as escapes."""
     return UNSTORABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), name)[:100]
@@ -119,7 +130,7 @@ def check_request(request) -> None:
     """
     check_text(request.path_info, field="", location="address")
     declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared and not declared.strip().isdigit():
+    if declared and not re.fullmatch(r"\s*[0-9]{1,18}\s*", declared):
         raise InputRejected("The Content-Length header is not a number.", location="headers")
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     if declared and limit is not None and int(declared) > limit and request.content_type != FORM_TYPES[1]:

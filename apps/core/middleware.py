@@ -1,7 +1,12 @@
 import re
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.core.input import InputRejected, check_request
 from apps.core.logging import reset_request_id, set_request_id
@@ -63,4 +68,30 @@ class RequestInputMiddleware:
             response = self.get_response(request)
         if is_api(request):
             response = api_error_as_json(request, response)
+        return response
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's sign-in requirement, and one thing more for HTMX.
+
+    A fragment request (a poll, a "load more") from a page whose session has ended would follow the redirect
+    and swap the login page into the fragment. It swaps nothing instead (`HX-Reswap: none`), so what the
+    person typed stays on the page, and shows a notice with a link to sign in and come back to this page;
+    `HX-Trigger: signed-out` lets pollers stop.
+    """
+
+    def handle_no_permission(self, request, view_func):
+        if request.headers.get("HX-Request") != "true":
+            return super().handle_no_permission(request, view_func)
+        page = request.headers.get("HX-Current-URL", "")
+        if page and url_has_allowed_host_and_scheme(page, allowed_hosts={request.get_host()}):
+            parts = urlsplit(page)
+            back = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        else:
+            back = request.get_full_path()
+        login_url = resolve_url(self.get_login_url(view_func))
+        login = redirect_to_login(back, login_url, self.get_redirect_field_name(view_func))
+        response = render(request, "core/partials/_signed_out.html", {"login_url": login["Location"]})
+        response["HX-Reswap"] = "none"
+        response["HX-Trigger"] = "signed-out"
         return response

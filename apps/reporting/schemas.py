@@ -1,8 +1,8 @@
 """Shapes of the reports API (see DESIGN.md). Optional fields beyond the contract are marked as such."""
 
-from datetime import date
-
 from ninja import Field, Schema
+
+from apps.core.apicontract import IsoDate
 
 
 class SectionChoice(Schema):
@@ -15,8 +15,8 @@ class ReportIn(Schema):
     kind: str = Field(
         ..., description="self_review, brag_document, resume_bullets, summary or tailored_resume"
     )
-    since: date | None = Field(None, description="Entries on or after this date.")
-    until: date | None = Field(None, description="Entries on or before this date.")
+    since: IsoDate | None = Field(None, description="Entries on or after this date.")
+    until: IsoDate | None = Field(None, description="Entries on or before this date.")
     employers: list[str] = Field(default_factory=list, description="Any of these employers (names).")
     projects: list[str] = Field(default_factory=list)
     skills: list[str] = Field(default_factory=list)

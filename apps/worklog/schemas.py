@@ -13,6 +13,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
+from apps.core.apicontract import IsoDate
 from apps.worklog import services
 
 # See services.METRIC_INTEGER_DIGITS: the same limit as the pages and imports.
@@ -140,7 +141,7 @@ class EntryPageOut(Schema):
 
 class EntryIn(Schema):
     title: str = Field(..., max_length=services.TITLE_MAX)
-    occurred_on: date | None = Field(None, description="Defaults to today in your time zone.")
+    occurred_on: IsoDate | None = Field(None, description="Defaults to today in your time zone.")
     body: str = Field("", max_length=services.BODY_MAX, description="Markdown.")
     impact: str = Field("", max_length=services.IMPACT_MAX)
     employer: str | None = Field(None, max_length=services.NAME_MAX)
@@ -153,12 +154,12 @@ class EntryIn(Schema):
     metric_after: MetricText | None = None
     confidential: bool = False
     outcome_pending: bool = False
-    follow_up_on: date | None = None
+    follow_up_on: IsoDate | None = None
 
 
 class EntryPatch(Schema):
     title: str | None = Field(None, max_length=services.TITLE_MAX)
-    occurred_on: date | None = None
+    occurred_on: IsoDate | None = None
     body: str | None = Field(None, max_length=services.BODY_MAX)
     impact: str | None = Field(None, max_length=services.IMPACT_MAX)
     employer: str | None = Field(None, max_length=services.NAME_MAX)
@@ -171,13 +172,13 @@ class EntryPatch(Schema):
     metric_after: MetricText | None = None
     confidential: bool | None = None
     outcome_pending: bool | None = None
-    follow_up_on: date | None = None
+    follow_up_on: IsoDate | None = None
 
 
 class EntryListQuery(Schema):
     q: str = Field("", max_length=200, description="Free text; every word must match (prefixes count).")
-    since: date | None = Field(None, description="Entries on or after this date.")
-    until: date | None = Field(None, description="Entries on or before this date.")
+    since: IsoDate | None = Field(None, description="Entries on or after this date.")
+    until: IsoDate | None = Field(None, description="Entries on or before this date.")
     employer: str = Field("", max_length=services.NAME_MAX)
     project: str = Field("", max_length=services.NAME_MAX)
     skill: str = Field("", max_length=services.NAME_MAX)

@@ -4,9 +4,9 @@ Every operation is fuzzed twice, as a token client and as a signed-in browser (s
 header), with every built-in check on: no 5xx, only documented statuses and content types, responses
 that match their schemas, schema-invalid data refused with a 4xx, schema-valid data accepted, and
 credentials that are actually required. The workspace has real objects (entries with link and file
-evidence, employers, projects, skills, tags, a queued job) and Stripe configured against the loopback
-server; path ids are drawn from those objects as well as generated, so operations reach their real code
-and not only their 404.
+evidence, employers, projects, skills, tags, a queued job, a written report, pending suggestions) and
+Stripe configured against the loopback server; path ids are drawn from those objects as well as
+generated, so operations reach their real code and not only their 404.
 
 One rule differs from schemathesis' defaults: schema-valid data may still be refused with a 400 or 402
 when a business rule says no (a date after tomorrow, a top-up outside the limits, a reserve that cannot
@@ -29,7 +29,11 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from apps.accounts import services as account_services
-from apps.core.jobs import job_enqueue
+from apps.assist import services as assist_services
+from apps.assist.models import Suggestion
+from apps.core.jobs import job_enqueue, job_run
+from apps.reporting import services as reporting_services
+from apps.reporting.tasks import report_generate_task
 from apps.worklog import services as worklog_services
 
 EXAMPLES_PER_OPERATION = 25
@@ -149,9 +153,20 @@ def workspace(fast_passwords, db, in_test_transaction, settings, tmp_path, alice
     export = job_enqueue(  # stays queued: the test transaction never commits
         kind="worklog_export", tenant=tenant, user=alice, func_path="apps.worklog.tasks.worklog_export"
     )
+    # A written report and pending suggestions (the jobs' work run here, as the worker would), so the
+    # operations on a report or a suggestion id do their work too.
+    report = reporting_services.report_create(tenant=tenant, user=alice, kind="brag_document")
+    report_generate_task(report.job.pk, report.pk)
+    improve, _plan = assist_services.improve_start(tenant=tenant, user=alice, entries=entries[:3])
+    job_run(improve.pk, assist_services.improve_run)
     KNOWN_IDS.clear()
     KNOWN_IDS["/api/worklog/entries/"] = [entry.pk for entry in entries]
-    KNOWN_IDS["/api/jobs/"] = [export.pk]
+    KNOWN_IDS["/api/worklog/suggestions/"] = list(
+        Suggestion.objects.filter(tenant=tenant).values_list("pk", flat=True)
+    )
+    KNOWN_IDS["/api/reports/"] = [report.pk]
+    KNOWN_IDS["/api/jobs/"] = [export.pk, improve.pk]
+    assert KNOWN_IDS["/api/worklog/suggestions/"], "the builtin enhancer proposed nothing to fuzz"
     yield tenant
     KNOWN_IDS.clear()
 

@@ -100,3 +100,30 @@ def test_it_marks_a_report_failed_when_its_job_is_cancelled_before_it_ran(
         alice_client.post(reverse("reporting_retry", args=[report.pk]))
     report.refresh_from_db()
     assert report.status == Report.Status.READY and report.version == 1
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12"])
+def test_it_writes_a_report_over_the_whole_calendar_in_any_time_zone(
+    alice_client, alice, log, write_report, zone
+):
+    alice.time_zone = zone
+    alice.save(update_fields=["time_zone"])
+    whole = {"kind": "brag_document", "since": "0001-01-01", "until": "9999-12-31"}
+    response, report = write_report(whole, as_client=alice_client)
+    assert response.status_code == 202
+    report.refresh_from_db()
+    assert report.status == Report.Status.READY and len(report.selected_entry_ids) == len(log)
+    estimate = alice_client.get(reverse("reporting_estimate"), whole)
+    assert estimate.status_code == 200
+    page = alice_client.post(reverse("reporting_create"), {**whole, "audience": "private"})
+    assert page.status_code == 302
+
+
+@pytest.mark.parametrize(("since", "until"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01")])
+def test_it_finds_nothing_at_either_end_of_the_calendar(alice_client, log, since, until):
+    response = alice_client.post(
+        "/api/reports/",
+        {"kind": "brag_document", "since": since, "until": until},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "No entries match these filters" in response.json()["message"]
