@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from apps.accounts import purge
 from apps.accounts.models import InviteRedemption, Membership, PersonalAccessToken, Tenant, User
+from apps.accounts.selectors import tenant_other_members
 from apps.accounts.sessions import user_sessions_end
-from apps.core.errors import ApplicationError, PermissionDenied
+from apps.core.errors import ApplicationError, PermissionDenied, require_staff
 from apps.core.events import emit_event
 from apps.core.jobs import job_enqueue, job_progress, job_step
 from apps.core.models import Job
@@ -62,12 +63,7 @@ class DeletionPlan:
 def account_deletion_plan(*, user: User) -> DeletionPlan:
     memberships = list(Membership.objects.filter(user=user).select_related("tenant").order_by("created_at"))
     owned = [m.tenant for m in memberships if m.role == Membership.Role.OWNER]
-    others = {
-        tenant.pk: [
-            m.user for m in Membership.objects.filter(tenant=tenant).exclude(user=user).select_related("user")
-        ]
-        for tenant in owned
-    }
+    others = tenant_other_members(tenants=owned, user=user)
     leaves = [m.tenant for m in memberships if m.role != Membership.Role.OWNER]
     return DeletionPlan(workspaces=owned, others=others, leaves=leaves)
 
@@ -179,8 +175,7 @@ def account_delete_work(job: Job) -> None:
 @transaction.atomic
 def user_deactivate(*, user: User, actor: User, reason: str = "") -> User:
     """Staff stop a person: no sign-in, sessions end now, tokens stop (they act only for active people)."""
-    if actor is None or not (actor.is_authenticated and actor.is_staff and actor.is_active):
-        raise PermissionDenied("Only staff can deactivate people.")
+    require_staff(actor, "Only staff can deactivate people.")
     if user.pk == actor.pk:
         raise PermissionDenied("You cannot deactivate yourself; ask another member of staff.")
     User.objects.filter(pk=user.pk).update(is_active=False)
@@ -192,8 +187,7 @@ def user_deactivate(*, user: User, actor: User, reason: str = "") -> User:
 
 @transaction.atomic
 def user_reactivate(*, user: User, actor: User) -> User:
-    if actor is None or not (actor.is_authenticated and actor.is_staff and actor.is_active):
-        raise PermissionDenied("Only staff can reactivate people.")
+    require_staff(actor, "Only staff can reactivate people.")
     if is_tombstone(user):
         raise PermissionDenied("A deleted account cannot be reactivated.")
     User.objects.filter(pk=user.pk).update(is_active=True)

@@ -1,8 +1,7 @@
-import zoneinfo
-
 from django.utils import timezone
 
 from apps.accounts.selectors import tenant_for_user
+from apps.accounts.timezones import user_zone
 
 
 class TenantMiddleware:
@@ -14,11 +13,9 @@ class TenantMiddleware:
     def __call__(self, request):
         user = request.user
         request.tenant = tenant_for_user(user) if user.is_authenticated else None
-        if user.is_authenticated and user.time_zone:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-            except zoneinfo.ZoneInfoNotFoundError:
-                timezone.deactivate()
+        zone = user_zone(user) if user.is_authenticated else None
+        if zone is not None:
+            timezone.activate(zone)
         else:
             timezone.deactivate()
         return self.get_response(request)

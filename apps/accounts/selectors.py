@@ -112,12 +112,15 @@ def tenant_owner(*, tenant: Tenant) -> User | None:
     return membership.user if membership else None
 
 
-def tenant_other_members(*, tenant: Tenant, user: User) -> list[User]:
-    """Everyone but `user` who belongs to the workspace."""
-    return [
-        membership.user
-        for membership in Membership.objects.filter(tenant=tenant)
+def tenant_other_members(*, tenants: list[Tenant], user: User) -> dict[int, list[User]]:
+    """Everyone but `user` who belongs to each of `tenants`, by tenant id, in one query."""
+    others: dict[int, list[User]] = {tenant.pk: [] for tenant in tenants}
+    memberships = (
+        Membership.objects.filter(tenant__in=tenants)
         .exclude(user=user)
         .select_related("user")
         .order_by("created_at", "id")
-    ]
+    )
+    for membership in memberships:
+        others[membership.tenant_id].append(membership.user)
+    return others

@@ -169,3 +169,12 @@ def time_zone_resolve(value: str) -> str | None:
         if len(alias_matches) == 1:
             return alias_matches.pop()
     return None
+
+
+def user_zone(user) -> zoneinfo.ZoneInfo | None:
+    """The person's own time zone from their profile; None when they have none or it is not a known zone."""
+    name = getattr(user, "time_zone", "") or ""
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from apps.assist.models import Suggestion, VoiceSettings
@@ -68,6 +68,16 @@ def suggestion_queue(*, tenant, job: Job | None = None, skip: tuple[int, ...] = 
     return queryset
 
 
+def suggestion_queue_counts(*, tenant, job: Job | None, skip: tuple[int, ...]) -> tuple[int, int]:
+    """(waiting in all, waiting and not skipped) for the queue's progress line, in one query."""
+    counts = (
+        suggestion_queue(tenant=tenant, job=job)
+        .order_by()
+        .aggregate(total=Count("pk"), left=Count("pk", filter=~Q(pk__in=skip)))
+    )
+    return counts["total"], counts["left"]
+
+
 def suggestion_pending_count(*, tenant) -> int:
     return suggestion_queue(tenant=tenant).count()
 
@@ -83,10 +93,16 @@ def improve_job_get(*, tenant, pk: int) -> Job:
 
 def improve_job_for_entry(*, tenant, entry: Entry) -> Job | None:
     """The unfinished improve job of this one entry, if one is queued or running."""
-    recent = Job.objects.filter(
-        tenant=tenant, kind__in=IMPROVE_KINDS, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
-    ).order_by("-created_at", "-id")[:20]
-    return next((job for job in recent if job.params.get("entry_ids") == [entry.pk]), None)
+    return (
+        Job.objects.filter(
+            tenant=tenant,
+            kind__in=IMPROVE_KINDS,
+            status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+            params__entry_ids=[entry.pk],
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def improve_candidates(*, tenant, filters: worklog_selectors.EntryFilters) -> QuerySet[Entry]:

@@ -22,25 +22,16 @@ from apps.assist.review import review_fields, review_skills
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.input import parse_id
 from apps.core.models import Job
+from apps.core.responses import is_htmx
 from apps.core.tenancy import require_tenant
 from apps.llm.claims import claim_flags
 from apps.llm.gateway import llm_provider_info
 from apps.worklog import services as worklog_services
-from apps.worklog.selectors import entry_get, entry_recent
+from apps.worklog.selectors import entry_recent
 from apps.worklog.versions import entry_version_get
+from apps.worklog.views.common import entry_or_404
 
 QUEUE = "queue"
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _entry(request, pk: int):
-    try:
-        return entry_get(tenant=require_tenant(request), pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _suggestion(request, pk: int) -> Suggestion:
@@ -117,7 +108,7 @@ def _panel(request, entry, *, status: int = 200, **kwargs) -> HttpResponse:
 @require_GET
 def entry_panel(request, pk: int):
     """The panel again (HTMX polls it while the entry's job runs; `job` names the job being watched)."""
-    entry = _entry(request, pk)
+    entry = entry_or_404(request, pk)
     job = None
     if (job_id := parse_id(request.GET.get("job"))) is not None:
         try:
@@ -130,9 +121,9 @@ def entry_panel(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def entry_improve(request, pk: int):
     """GET: what improving the entry will do and cost. POST: start it (refused when the reserve can't pay)."""
-    entry = _entry(request, pk)
+    entry = entry_or_404(request, pk)
     if request.method == "GET":
-        if _is_htmx(request):
+        if is_htmx(request):
             return _panel(request, entry, state="confirm")
         return render(request, "assist/entry_improve.html", panel_context(request, entry, state="confirm"))
     try:
@@ -143,11 +134,11 @@ def entry_improve(request, pk: int):
             next_url=reverse("worklog_entry_detail", args=[entry.pk]),
         )
     except ApplicationError as exc:
-        if _is_htmx(request):
+        if is_htmx(request):
             return _panel(request, entry, state="confirm", error=exc.message, status=exc.status_code)
         messages.error(request, exc.message)
         return redirect("worklog_entry_detail", pk=entry.pk)
-    if _is_htmx(request):
+    if is_htmx(request):
         return _panel(request, entry, job=job)
     messages.success(request, "Improving this entry. The suggestion appears here when it is ready.")
     return redirect("worklog_entry_detail", pk=entry.pk)
@@ -186,13 +177,13 @@ def suggestion_decide(request, pk: int):
     decided.entry.refresh_from_db(fields=["title"])
     message = _decided_message(decided)
     if origin == QUEUE:
-        if _is_htmx(request):
+        if is_htmx(request):
             return _queue_card(request, extra=_toast(request, message))
         messages.success(request, message)
-        return redirect(_queue_url(request))
+        return redirect(_queue_url(request, job=_queue_job(request)))
     messages.success(request, message)
     url = reverse("worklog_entry_detail", args=[decided.entry_id])
-    if _is_htmx(request):
+    if is_htmx(request):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url  # the whole entry page changed: load it fresh
         return response
@@ -244,7 +235,7 @@ def suggestion_check(request, pk: int):
 
 @require_POST
 def version_restore(request, pk: int, version_pk: int):
-    entry = _entry(request, pk)
+    entry = entry_or_404(request, pk)
     try:
         version = entry_version_get(tenant=require_tenant(request), entry=entry, pk=version_pk)
     except NotFound as exc:
@@ -341,8 +332,7 @@ def _queue_job(request) -> Job | None:
         raise Http404(exc.message) from exc
 
 
-def _queue_url(request, *, skip: tuple[int, ...] | None = None) -> str:
-    job = _queue_job(request)
+def _queue_url(request, *, job: Job | None, skip: tuple[int, ...] | None = None) -> str:
     params = {}
     if job is not None:
         params["job"] = job.pk
@@ -356,24 +346,22 @@ def _queue_url(request, *, skip: tuple[int, ...] | None = None) -> str:
 def _queue_context(request, *, current: Suggestion | None = None) -> dict:
     tenant = require_tenant(request)
     job, skip = _queue_job(request), _skipped(request)
-    waiting = selectors.suggestion_queue(tenant=tenant, job=job)
-    remaining = waiting.exclude(pk__in=skip)
     if current is None:
-        current = remaining.first()
-    total = waiting.count()
+        current = selectors.suggestion_queue(tenant=tenant, job=job, skip=skip).first()
+    total, left = selectors.suggestion_queue_counts(tenant=tenant, job=job, skip=skip)
     context = {
         "job": job,
         "skip": ",".join(str(pk) for pk in skip),
         "current": current,
         "total": total,
-        "left": remaining.count(),
-        "skipped": len([pk for pk in skip if waiting.filter(pk=pk).exists()]),
-        "position": total - remaining.count() + 1 if current else 0,
-        "queue_url": _queue_url(request),
+        "left": left,
+        "skipped": total - left,
+        "position": total - left + 1 if current else 0,
+        "queue_url": _queue_url(request, job=job),
     }
     if current is not None:
         context.update(review_context(current, origin=QUEUE))
-        context["skip_url"] = _queue_url(request, skip=(*skip, current.pk))
+        context["skip_url"] = _queue_url(request, job=job, skip=(*skip, current.pk))
     return context
 
 
@@ -385,7 +373,7 @@ def _queue_card(request, *, extra: str = "", status: int = 200) -> HttpResponse:
 @require_GET
 def review_queue(request):
     """The suggestions waiting for a decision, one at a time."""
-    if _is_htmx(request):
+    if is_htmx(request):
         message = ""
         if parse_id(request.GET.get("skipped")) is not None:
             message = "Skipped; it stays in the queue for later."

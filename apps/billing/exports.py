@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date
 
 from django.db import connection
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from psycopg import sql
 
 from apps.accounts.models import Tenant
@@ -100,6 +102,15 @@ def ledger_csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
 # The same CSV, formatted by PostgreSQL: every column is written exactly as _csv_row writes it (UTC
 # timestamps with microseconds, exact six-decimal amounts, empty strings as empty fields), so a million-row
 # export costs what COPY costs instead of a Python loop. tests/billing/test_commands.py compares the two.
+def ledger_csv_response(rows: Iterable[tuple]) -> StreamingHttpResponse:
+    """The ledger as a streamed CSV download, named by when it was made and never kept by a cache."""
+    response = StreamingHttpResponse(ledger_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="afterresume-ledger-{stamp}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _text(column: str) -> str:
     """A text column as csv_text writes it; an empty result becomes NULL, which COPY writes unquoted (an
     empty string would be written as "") so the bytes match csv.writer's."""

@@ -56,13 +56,6 @@ def reserve_policy_allows(*, account: ReserveAccount, amount_micros: int) -> boo
     return available_after >= floor
 
 
-def reserve_can_cover(*, tenant: Tenant, amount_micros: int) -> bool:
-    """Whether the tenant's reserve lets work of up to `amount_micros` start now, for pages and estimates.
-    A read: `hold_place` decides each call for real, under the row lock."""
-    account = reserve_account_for(tenant=tenant)
-    return account is not None and reserve_policy_allows(account=account, amount_micros=amount_micros)
-
-
 def reserve_balance(*, tenant: Tenant) -> dict:
     account = reserve_account_for(tenant=tenant)
     return {

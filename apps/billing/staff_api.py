@@ -13,15 +13,14 @@ Mounted in afterresume/api.py next to apps/billing/api.py's router:
 
 from datetime import datetime
 
-from django.http import StreamingHttpResponse
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from apps.accounts.models import Tenant
 from apps.accounts.staff_auth import STAFF_AUTH
+from apps.accounts.timezones import user_zone
 from apps.billing import selectors, services, staff_selectors
-from apps.billing.exports import ledger_csv_lines
-from apps.billing.status_bar import person_zone, status_bar_read
+from apps.billing.exports import ledger_csv_response
+from apps.billing.status_bar import status_bar_read
 from apps.core.apicontract import ErrorOut, IsoDate
 from apps.core.errors import ValidationFailed
 from apps.core.tenancy import require_tenant
@@ -143,11 +142,7 @@ def admin_ledger_export(request, filters: Query[LedgerExportFilters]):
     if filters.since and filters.until and filters.since > filters.until:
         raise ValidationFailed("`since` is after `until`.", field="since")
     rows = selectors.ledger_export_rows(tenant=tenant, since=filters.since, until=filters.until)
-    response = StreamingHttpResponse(ledger_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="afterresume-ledger-{stamp}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return ledger_csv_response(rows)
 
 
 class AutoTopUpOut(Schema):
@@ -186,5 +181,5 @@ class StatusBarOut(Schema):
 @status_router.get("/bar/", response=StatusBarOut)
 def status_bar(request):
     """What the top bar shows, for the signed-in workspace: one query."""
-    status = status_bar_read(tenant=require_tenant(request), zone=person_zone(request.user))
+    status = status_bar_read(tenant=require_tenant(request), zone=user_zone(request.user))
     return status.as_dict()

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Count, Q, Sum
 
 from apps.billing import selectors
-from apps.billing.models import Meter, ReserveAccount, StripeEvent, UsageEvent, UsageLine
+from apps.billing.models import Meter, ReserveAccount, StripeEvent, UsageLine
 
 USAGE_COST_ROWS = 1000
 
@@ -71,10 +71,6 @@ def usage_by_tenant_and_model(*, start: datetime, end: datetime, limit: int = US
     ]
 
 
-def usage_events_in(*, start: datetime, end: datetime) -> int:
-    return UsageEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end).count()
-
-
 def stripe_events_failed(*, limit: int = 25) -> list[StripeEvent]:
     """Failed events (a delivery broke, or the event did not match our records), newest first."""
     return list(
@@ -82,10 +78,6 @@ def stripe_events_failed(*, limit: int = 25) -> list[StripeEvent]:
         .select_related("tenant")
         .order_by("-received_at", "-id")[:limit]
     )
-
-
-def stripe_events_failed_count() -> int:
-    return StripeEvent.objects.filter(status=StripeEvent.Status.FAILED).count()
 
 
 def billing_profile(*, tenant) -> dict:

@@ -5,7 +5,6 @@ person's own day (their time zone, apps/core/dates.py), so tokens used at 23:30 
 Auckland's day, whatever the server's clock says.
 """
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,15 +42,6 @@ class StatusBar:
             "tokens_out": self.tokens_out,
             "updated_at": self.updated_at,
         }
-
-
-def person_zone(user) -> zoneinfo.ZoneInfo | None:
-    """The person's own time zone (token requests do not pass the middleware that activates it)."""
-    name = getattr(user, "time_zone", "") or ""
-    try:
-        return zoneinfo.ZoneInfo(name) if name else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _tokens_today(meter: str, start: datetime | None, end: datetime | None) -> Subquery:

@@ -3,14 +3,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.billing import receipts, selectors, services, statements
-from apps.billing.exports import ledger_csv_lines
+from apps.billing.exports import ledger_csv_response
 from apps.billing.forms import AdjustmentForm, AutoTopUpForm, LedgerFilterForm, RefundForm, TopUpForm
 from apps.billing.models import StripeEvent
 from apps.billing.status_bar import status_bar_read
@@ -212,10 +212,7 @@ def staff_ledger_csv(request):
     filter_form = LedgerFilterForm(request.GET or None)
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
     rows = selectors.ledger_export_rows(since=filters.get("since"), until=filters.get("until"))
-    response = StreamingHttpResponse(ledger_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="afterresume-ledger-{stamp}.csv"'
-    return response
+    return ledger_csv_response(rows)
 
 
 # Receipts and statements ---------------------------------------------------------------------------------

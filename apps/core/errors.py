@@ -30,5 +30,11 @@ class PermissionDenied(ApplicationError):
     status_code = 403
 
 
+def require_staff(actor, message: str) -> None:
+    """Refuse, with `message`, unless `actor` is a signed-in and active member of staff."""
+    if actor is None or not (actor.is_authenticated and actor.is_staff and actor.is_active):
+        raise PermissionDenied(message)
+
+
 class Conflict(ApplicationError):
     status_code = 409

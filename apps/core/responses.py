@@ -24,6 +24,15 @@ _API_MESSAGES = {
 }
 
 
+def is_htmx(request) -> bool:
+    """An HTMX request for a fragment. A history restore (Back after the page was evicted from htmx's
+    cache) asks for the whole page, so it is not one."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
 def is_api(request) -> bool:
     return request.path_info.startswith(API_PREFIX)
 

@@ -11,6 +11,7 @@ from apps.core.errors import ApplicationError
 from apps.core.filenames import content_disposition
 from apps.core.jobs import job_cancel, job_retry
 from apps.core.models import Job
+from apps.core.responses import is_htmx
 from apps.core.tenancy import get_for_tenant_or_404
 
 
@@ -35,10 +36,6 @@ def favicon(request):
     return redirect(static("img/favicon.svg"), permanent=True)
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 @require_GET
 def job_detail(request, pk: int):
     """A job's status page; HTMX polls it for the status partial until the job has finished."""
@@ -57,7 +54,7 @@ def _job_action(request, pk: int, action, done: str):
     except ApplicationError as exc:
         job.refresh_from_db()
         message, level = exc.message, "error"
-    if not _is_htmx(request):
+    if not is_htmx(request):
         getattr(messages, level)(request, message)
         return redirect("job_detail", pk=job.pk)
     html = render_to_string("core/partials/_job_status.html", {"job": job}, request=request)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from apps.accounts.staff_auth import STAFF_AUTH
-from apps.billing.status_bar import person_zone
+from apps.accounts.timezones import user_zone
 from apps.core.apicontract import IsoDate
 from apps.core.dates import day_range
 from apps.core.errors import ValidationFailed
@@ -65,7 +65,7 @@ class UsageCostsOut(Schema):
 @router.get("/admin/usage/costs/", response=UsageCostsOut)
 def admin_usage_costs(request, filters: Query[UsageCostFilters]):
     """Cost to us and charge, by workspace and model, for whole days; largest charge first."""
-    zone = person_zone(request.user) or timezone.get_current_timezone()
+    zone = user_zone(request.user) or timezone.get_current_timezone()
     until = filters.until or timezone.localdate(timezone=zone)
     since = filters.since or until - timedelta(days=DEFAULT_DAYS - 1)
     if since > until:

@@ -19,16 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.decorators import staff_required
 from apps.core.errors import ApplicationError
 from apps.core.jobs import job_cancel, job_retry
+from apps.core.responses import is_htmx
 from apps.metrics import health, selectors, services
 from apps.metrics.charts import CHARTS_BY_KEY, chart_csv
 from apps.metrics.forms import PRESETS, EventFilterForm, RangeForm, encode_cursor
 
 DASHBOARD_REFRESH_SECONDS = 60
 SYSTEM_REFRESH_SECONDS = 30
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _toast(request, message: str, level: str = "success") -> str:
@@ -66,7 +63,7 @@ def _dashboard_context(request) -> dict:
 @require_GET
 def dashboard(request):
     context = _dashboard_context(request)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "metrics/partials/_dashboard_body.html", context)
     return render(request, "metrics/dashboard.html", context)
 
@@ -76,7 +73,7 @@ def dashboard(request):
 def dashboard_refresh(request):
     """Compute today and yesterday again now, instead of waiting for the schedule."""
     services.snapshot_recent()
-    if not _is_htmx(request):
+    if not is_htmx(request):
         messages.success(request, "Today and yesterday were computed again.")
         return redirect(f"{reverse('metrics_dashboard')}?{request.GET.urlencode()}")
     context = _dashboard_context(request)
@@ -164,7 +161,7 @@ def _action(request, template: str, context_of, action, done) -> HttpResponse:
         level = "success"
     except ApplicationError as exc:
         message, level = exc.message, "error"
-    if not _is_htmx(request):
+    if not is_htmx(request):
         getattr(messages, level)(request, message)
         return redirect("metrics_system")
     html = render_to_string(template, context_of(), request=request)
@@ -255,7 +252,7 @@ def event_list(request):
         "query": form.query_without_cursor() if form.is_bound else "",
         "paged": bool(form.is_bound and form.is_valid() and form.cleaned_data.get("before")),
     }
-    template = "metrics/partials/_event_rows.html" if _is_htmx(request) else "metrics/events.html"
+    template = "metrics/partials/_event_rows.html" if is_htmx(request) else "metrics/events.html"
     return render(request, template, context, status=200 if page is not None else 400)
 
 

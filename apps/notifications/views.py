@@ -11,15 +11,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import ApplicationError
+from apps.core.responses import is_htmx
 from apps.core.tenancy import require_tenant
 from apps.notifications import selectors, services
 from apps.notifications.forms import PreferencesForm
 from apps.notifications.kinds import kind_label
 from apps.notifications.templatetags.notifications import unread_count
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _show(request) -> str:
@@ -56,7 +53,7 @@ def _toast(request, message: str) -> str:
 def notification_list(request):
     show = _show(request)
     context = _page_context(request, show=show, page_number=request.GET.get("page"))
-    if _is_htmx(request):
+    if is_htmx(request):
         html = render_to_string("notifications/partials/_list.html", context, request=request)
         toolbar = render_to_string(
             "notifications/partials/_toolbar.html", {**context, "oob": True}, request=request
@@ -99,7 +96,7 @@ def notification_read(request, pk: int):
     tenant = require_tenant(request)
     notification = selectors.notification_get(user=request.user, tenant=tenant, pk=pk)
     services.notification_mark_read(notification=notification)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         messages.success(request, "Marked read.")
         return redirect("notifications_list")
     unread = _fresh_count(request)
@@ -121,7 +118,7 @@ def notification_read_all(request):
     tenant = require_tenant(request)
     count = services.notification_mark_all_read(user=request.user, tenant=tenant)
     done = f"Marked {count} notification{'s' if count != 1 else ''} read." if count else "Nothing was unread."
-    if not _is_htmx(request):
+    if not is_htmx(request):
         messages.success(request, done)
         return redirect("notifications_list")
     _fresh_count(request)

@@ -189,8 +189,13 @@ class ShareFilter:
     entry's title, or claims something its cited entries do not say that a confidential entry does.
     """
 
-    def __init__(self, *, tenant, sections: list[dict]):
-        self.facts = worklog_selectors.entry_report_facts(tenant=tenant, ids=cited_ids(sections))
+    def __init__(self, *, tenant, sections: list[dict], facts: dict | None = None):
+        # `facts`: the caller's own entry_report_facts of these sections' citations, when it has them.
+        self.facts = (
+            facts
+            if facts is not None
+            else worklog_selectors.entry_report_facts(tenant=tenant, ids=cited_ids(sections))
+        )
         self.secret_titles: list[str] = []
         self.secret_texts: list[str] = []
         for row in worklog_selectors.entry_report_rows(tenant=tenant, confidential=True):

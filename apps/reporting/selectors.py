@@ -114,7 +114,7 @@ def report_page(*, report: Report) -> ReportPage:
                 1 for flag in item.get("flags", []) if flag["reason"] == REASON_NOT_IN_SOURCES
             )
     if report.is_shareable:
-        guard = ShareFilter(tenant=report.tenant, sections=version.sections)
+        guard = ShareFilter(tenant=report.tenant, sections=version.sections, facts=page.facts)
         for section in version.sections:
             for index, item in enumerate(section["bullets"]):
                 if not guard.bullet_allowed(item):

@@ -25,13 +25,6 @@ from apps.reporting.models import Report
 NOINDEX = "noindex, nofollow, noarchive"
 
 
-def _is_htmx(request) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
 def _report(request, pk: int) -> Report:
     try:
         return selectors.report_get(tenant=require_tenant(request), pk=pk)

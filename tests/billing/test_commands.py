@@ -147,6 +147,7 @@ def test_it_neutralises_formulas_in_text_cells_and_keeps_amounts_numeric(tenant,
 def test_it_neutralises_formulas_in_the_staff_download(staff_client, tenant, staff):
     _formula_ledger(tenant, staff)
     response = staff_client.get("/billing/staff/ledger.csv")
+    assert response["Cache-Control"] == "private, no-store"  # money on a shared machine stays off disk
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [row[-1] for row in rows[2:11]] == [_export()[index][-1] for index in range(2, 11)]
     assert rows[2][-1] == "'=1+1" and rows[2][4] == "-0.000001"

@@ -83,37 +83,6 @@ def test_it_does_not_flag_a_limited_account_within_its_credit_limit(tenant, staf
     assert not tenant.events.filter(kind="billing.reserve.negative").exists()
 
 
-@pytest.mark.parametrize(
-    ("policy", "limit", "balance", "amount"),
-    [
-        ("block", 0, 1000, 1000),
-        ("block", 0, 1000, 1001),
-        ("limited", 500, 1000, 1500),
-        ("limited", 500, 1000, 1501),
-        ("warn", 0, 0, 10**9),
-    ],
-)
-def test_it_covers_exactly_what_a_hold_would_take(tenant, staff, policy, limit, balance, amount):
-    services.reserve_policy_set(tenant=tenant, actor=staff, policy=policy, credit_limit_micros=limit)
-    if balance:
-        services.reserve_credit(tenant=tenant, amount_micros=balance, idempotency_key="top")
-    covered = selectors.reserve_can_cover(tenant=tenant, amount_micros=amount)
-    try:
-        services.hold_place(tenant=tenant, amount_micros=amount, idempotency_key="h")
-    except InsufficientFunds:
-        placed = False
-    else:
-        placed = True
-    assert covered is placed
-    assert selectors.reserve_can_cover(tenant=tenant, amount_micros=0)
-
-
-def test_it_covers_nothing_but_zero_for_a_workspace_that_never_paid(tenant):
-    assert selectors.reserve_can_cover(tenant=tenant, amount_micros=0)
-    assert not selectors.reserve_can_cover(tenant=tenant, amount_micros=1)
-    assert not ReserveAccount.objects.filter(tenant=tenant).exists()  # a read never writes
-
-
 def test_it_prices_with_the_plans_own_card_and_falls_back_to_the_standard_one(tenant, rate_card):
     pro = RateCard.objects.create(plan="pro", name="Pro")
     version = RateCardVersion.objects.create(rate_card=pro, effective_from=timezone.now() - timedelta(days=1))

@@ -34,7 +34,7 @@ from apps.billing import stripe_gateway
 from apps.billing.errors import PaymentFailed, PaymentsUnavailable
 from apps.billing.models import Hold, LedgerEntry, Refund, ReserveAccount, TopUp
 from apps.billing.services.reserve import _append_once, _lock, hold_void
-from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed, require_staff
 from apps.core.events import emit_event
 from apps.core.money import cents_to_micros, format_micros, round_micros
 
@@ -137,8 +137,7 @@ def _release(refund: Refund) -> None:
 
 def refund_start(*, topup_public_id: str, actor, amount_cents, reason: str) -> Refund:
     """Staff refund `amount_cents` of a paid top-up to its card (see the module's policy)."""
-    if actor is None or not (actor.is_authenticated and actor.is_staff and actor.is_active):
-        raise PermissionDenied("Only staff can refund a payment.")
+    require_staff(actor, "Only staff can refund a payment.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why: a reason is required for every refund.", field="reason")

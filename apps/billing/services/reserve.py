@@ -19,7 +19,7 @@ from apps.accounts.models import Tenant
 from apps.billing.errors import IdempotencyConflict, InsufficientFunds
 from apps.billing.models import Hold, LedgerEntry, ReserveAccount
 from apps.billing.services.auto_topup import auto_topup_maybe_start
-from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.errors import ValidationFailed, require_staff
 from apps.core.events import emit_event
 from apps.core.money import cents_to_micros, format_micros
 
@@ -679,8 +679,7 @@ def reserve_adjust(
     *, tenant: Tenant, amount_micros: int, reason: str, actor, idempotency_key: str
 ) -> LedgerEntry:
     """A staff correction, positive or negative, with a reason, written to the audit log."""
-    if actor is None or not (actor.is_authenticated and actor.is_staff and actor.is_active):
-        raise PermissionDenied("Only staff can adjust a reserve.")
+    require_staff(actor, "Only staff can adjust a reserve.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why: a reason is required for every adjustment.", field="reason")
@@ -765,8 +764,7 @@ def reserve_settings_update(
 @transaction.atomic
 def reserve_policy_set(*, tenant: Tenant, actor, policy: str, credit_limit_micros: int = 0) -> ReserveAccount:
     """Staff choose how a workspace may go below zero."""
-    if actor is None or not actor.is_staff:
-        raise PermissionDenied("Only staff can change the low-balance policy.")
+    require_staff(actor, "Only staff can change the low-balance policy.")
     if policy not in ReserveAccount.Policy.values:
         raise ValidationFailed("Choose block, warn or limited.", field="policy")
     if credit_limit_micros < 0:

@@ -177,6 +177,26 @@ def tax_transaction_record(*, topup: TopUp) -> None:
         )
 
 
+def auto_topup_settle(*, topup: TopUp, payment_intent_id: str, details) -> None:
+    """Credit a paid automatic top-up once, whichever path saw the payment first (the charge's answer or
+    its `payment_intent.succeeded` webhook): the credit, the top-up's state and its receipt commit together;
+    the sale is then reported to Stripe Tax."""
+    with transaction.atomic():
+        entry = reserve_credit(
+            tenant=topup.tenant,
+            amount_micros=cents_to_micros(topup.amount_cents),
+            idempotency_key=f"stripe:{payment_intent_id}",
+            stripe_object_id=payment_intent_id,
+            memo="Automatic top-up",
+        )
+        TopUp.objects.filter(pk=topup.pk).update(stripe_payment_intent_id=payment_intent_id)
+        topup_mark(
+            public_id=topup.public_id, status=TopUp.Status.SUCCEEDED, stripe_object_id=payment_intent_id
+        )
+        receipt_issue(topup=topup, entry=entry, details=details, payment_intent_id=payment_intent_id)
+    tax_transaction_record(topup=topup)
+
+
 def auto_topup_charge(*, topup_id: int) -> str:
     """Charge the saved card for a pending automatic top-up. Safe to run twice: settled ones are left."""
     topup = TopUp.objects.select_related("account", "tenant").filter(pk=topup_id).first()
@@ -214,24 +234,7 @@ def auto_topup_charge(*, topup_id: int) -> str:
         except (PaymentFailed, PaymentsUnavailable) as exc:
             logger.warning("top-up %s: card details not read: %s", topup.public_id, exc.message)
             details = stripe_gateway.PaymentDetails()
-        with transaction.atomic():
-            entry = reserve_credit(
-                tenant=topup.tenant,
-                amount_micros=cents_to_micros(topup.amount_cents),
-                idempotency_key=f"stripe:{charge.payment_intent_id}",
-                stripe_object_id=charge.payment_intent_id,
-                memo="Automatic top-up",
-            )
-            TopUp.objects.filter(pk=topup.pk).update(stripe_payment_intent_id=charge.payment_intent_id)
-            topup_mark(
-                public_id=topup.public_id,
-                status=TopUp.Status.SUCCEEDED,
-                stripe_object_id=charge.payment_intent_id,
-            )
-            receipt_issue(
-                topup=topup, entry=entry, details=details, payment_intent_id=charge.payment_intent_id
-            )
-        tax_transaction_record(topup=topup)
+        auto_topup_settle(topup=topup, payment_intent_id=charge.payment_intent_id, details=details)
         return "succeeded"
     if charge.status in ("requires_action", "requires_payment_method"):
         _auto_topup_turn_off(

@@ -35,7 +35,7 @@ from apps.billing.services.topups import (
     AUTO_TOPUP_PURPOSE,
     TOPUP_PURPOSE,
     _auto_topup_turn_off,
-    tax_transaction_record,
+    auto_topup_settle,
     topup_mark,
     topup_mode,
 )
@@ -267,17 +267,7 @@ def _on_payment_intent_succeeded(intent: dict) -> Applied:
         {**intent, "amount": received}, topup, amount_key="amount", expected_cents=topup.charged_cents
     )
     details, _note = _payment_details(intent["id"], topup)
-    entry = reserve_credit(
-        tenant=topup.tenant,
-        amount_micros=cents_to_micros(topup.amount_cents),
-        idempotency_key=f"stripe:{intent['id']}",
-        stripe_object_id=intent["id"],
-        memo="Automatic top-up",
-    )
-    TopUp.objects.filter(pk=topup.pk).update(stripe_payment_intent_id=intent["id"])
-    topup_mark(public_id=topup.public_id, status=TopUp.Status.SUCCEEDED, stripe_object_id=intent["id"])
-    receipt_issue(topup=topup, entry=entry, details=details, payment_intent_id=intent["id"])
-    tax_transaction_record(topup=topup)
+    auto_topup_settle(topup=topup, payment_intent_id=intent["id"], details=details)
     return Applied(topup.tenant)
 
 

@@ -14,7 +14,7 @@ from apps.accounts.selectors import tenant_for_user
 from apps.billing import selectors as billing_selectors
 from apps.billing import services as billing_services
 from apps.billing.models import StripeEvent
-from apps.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from apps.core.errors import ApplicationError, Conflict, NotFound, require_staff
 from apps.core.events import emit_event
 from apps.metrics.models import ProviderCost, ReconcileRun
 from apps.metrics.services.snapshots import SIGN_IN_KIND
@@ -30,11 +30,6 @@ DEFAULT_PROVIDER_COSTS = {
 }
 # A staff request that no worker picked up for this long is shown as not finished, and may be asked again.
 RECONCILE_PENDING_MINUTES = 10
-
-
-def _require_staff(actor) -> None:
-    if actor is None or not (actor.is_authenticated and actor.is_staff and actor.is_active):
-        raise PermissionDenied("Only staff can do this.")
 
 
 def metrics_defaults_install() -> list[str]:
@@ -89,7 +84,7 @@ def stripe_event_replay(*, event_pk: int, actor) -> str:
     The FAILED row is claimed again there (under its row lock), so a replay racing Stripe's own retry, or
     a second click, credits once. Returns the outcome: processed, ignored, rejected or duplicate.
     """
-    _require_staff(actor)
+    require_staff(actor, "Only staff can do this.")
     row = StripeEvent.objects.filter(pk=event_pk).first()
     if row is None:
         raise NotFound("No such Stripe event.")
@@ -156,7 +151,7 @@ def reconcile_request(*, actor) -> ReconcileRun:
     clicks at once queue one check. A request no worker picked up within RECONCILE_PENDING_MINUTES is
     closed with that error first, so a stopped worker does not block the button for ever.
     """
-    _require_staff(actor)
+    require_staff(actor, "Only staff can do this.")
     now = timezone.now()
     waiting = ReconcileRun.objects.filter(trigger=ReconcileRun.Trigger.STAFF, finished_at__isnull=True)
     try:

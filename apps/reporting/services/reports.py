@@ -17,7 +17,6 @@ from django.utils import timezone
 from apps.billing import selectors as billing_selectors
 from apps.billing import services as billing
 from apps.billing.errors import InsufficientFunds
-from apps.billing.models import ReserveAccount
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.events import emit_event
 from apps.core.jobs import job_enqueue
@@ -191,13 +190,6 @@ class Estimate:
     currency: str = "usd"
 
 
-def _affordable(account: ReserveAccount, amount: int) -> bool:
-    if amount <= 0 or account.policy == ReserveAccount.Policy.WARN:
-        return True
-    floor = -account.credit_limit_micros if account.policy == ReserveAccount.Policy.LIMITED else 0
-    return account.available_micros - amount >= floor
-
-
 def report_estimate(*, inputs: Inputs) -> Estimate:
     """How many entries the report will use and the most writing it can cost, before anything is spent."""
     the_plan = plan(inputs)
@@ -230,7 +222,7 @@ def report_estimate(*, inputs: Inputs) -> Estimate:
         confidential_left_out=left_out,
         confidential_held_back=the_plan.confidential_held_back,
         available_micros=account.available_micros,
-        affordable=_affordable(account, micros),
+        affordable=billing_selectors.reserve_policy_allows(account=account, amount_micros=micros),
         currency=account.currency,
     )
 

@@ -2,7 +2,6 @@ from django import template
 
 from apps.reporting import render
 from apps.reporting.citations import REASON_BAD_CITATION, REASON_NO_CITATION, REASON_NOT_IN_SOURCES
-from apps.reporting.sources import date_words
 
 register = template.Library()
 
@@ -24,11 +23,6 @@ def citation_flags(item) -> list[dict]:
         for flag in item.get("flags", [])
         if flag.get("reason") in (REASON_BAD_CITATION, REASON_NO_CITATION)
     ]
-
-
-@register.filter
-def long_date(day) -> str:
-    return date_words(day)
 
 
 @register.filter

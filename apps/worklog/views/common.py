@@ -12,13 +12,6 @@ from apps.worklog import selectors
 UNDO_SESSION_KEY = "worklog_undo_entry"
 
 
-def is_htmx(request: HttpRequest) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
 def entry_or_404(request: HttpRequest, pk: int, *, include_deleted: bool = False):
     try:
         return selectors.entry_get(tenant=require_tenant(request), pk=pk, include_deleted=include_deleted)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import ApplicationError
+from apps.core.responses import is_htmx
 from apps.core.tenancy import require_tenant
 from apps.worklog import selectors, services
 from apps.worklog.forms import EntryForm, EvidenceLinkForm, EvidenceUploadForm, FullEntryForm, NewEntryForm
@@ -14,7 +15,6 @@ from apps.worklog.skills import skill_complete, skill_normalise, skill_suggest
 from apps.worklog.views.common import (
     UNDO_SESSION_KEY,
     entry_or_404,
-    is_htmx,
     show_error,
     toast_html,
     trigger,

@@ -4,10 +4,11 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from apps.core.errors import ApplicationError
+from apps.core.responses import is_htmx
 from apps.core.tenancy import require_tenant
 from apps.worklog import selectors
 from apps.worklog.forms import TimelineFilterForm
-from apps.worklog.views.common import UNDO_SESSION_KEY, is_htmx
+from apps.worklog.views.common import UNDO_SESSION_KEY
 from apps.worklog.views.rows import ranked_items, timeline_items
 
 
