@@ -267,3 +267,11 @@ def reconcile_problems() -> tuple[int, list[ReconcileProblem]]:
             )
         )
     return count, problems
+
+
+def hold_ids_pending(*, tenant: Tenant, key_prefix: str) -> list[int]:
+    """The workspace's pending holds whose keys start with `key_prefix` (a job's calls in flight)."""
+    holds = Hold.objects.filter(
+        tenant=tenant, status=Hold.Status.PENDING, idempotency_key__startswith=key_prefix
+    )
+    return list(holds.order_by("pk").values_list("pk", flat=True))

@@ -127,12 +127,17 @@ class LLMResult:
     request_id: int | None = None
 
 
+def job_key_prefix(job: Job) -> str:
+    """What the keys of every step of every attempt of the job start with (its holds' keys too)."""
+    return f"job:{job.pk}:"
+
+
 def llm_step_key(job: Job, step: str) -> str:
     """The idempotency key of one step of a job's current attempt: job:<id>:a<attempt>:<step>."""
     step = str(step).strip()
     if not step or ":" in step:
         raise ValueError("A step name is a non-empty string without colons, e.g. 'entry-42'.")
-    return f"job:{job.pk}:a{job.attempts}:{step}"
+    return f"{job_key_prefix(job)}a{job.attempts}:{step}"
 
 
 def llm_provider_info() -> dict:
@@ -208,7 +213,8 @@ def _hold_ttl(provider: Provider) -> timedelta:
 
 
 class _Log:
-    """The request log row for one call: created pending (or finished at once), then finished once."""
+    """The request log row for one call, written once with its outcome. A call in flight has its hold
+    (keyed by the call's key), which a cancel voids and which expires if the worker dies."""
 
     def __init__(
         self, *, tenant, job: Job | None, task: LLMTask, provider: Provider, key: str, started: float
@@ -226,10 +232,9 @@ class _Log:
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
 
-    def pending(self, *, hold: Hold | None, held_micros: int) -> None:
+    def held(self, *, hold: Hold | None, held_micros: int) -> None:
         self.row.hold_id = hold.pk if hold else None
         self.row.held_micros = held_micros
-        self.row.save()
 
     def finish(self, outcome: str, *, error_kind: str = "", strict: bool = False, **fields) -> LLMRequest:
         """Write the outcome. `strict`: inside the charge's transaction, so a failed write undoes it."""
@@ -364,7 +369,7 @@ def _check_key(job: Job | None, key: str) -> str:
     key = (key or "").strip()
     if not key:
         raise ValueError("llm_run needs an idempotency key (for a job step: llm_step_key(job, step)).")
-    if job is not None and not key.startswith(f"job:{job.pk}:a{job.attempts}:"):
+    if job is not None and not key.startswith(f"{job_key_prefix(job)}a{job.attempts}:"):
         raise ValueError(
             f"A job step's key is llm_step_key(job, step), e.g. job:{job.pk}:a{job.attempts}:s1."
         )
@@ -425,13 +430,14 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
             "external AI model unless you turn that on in your settings. Nothing was sent or charged."
         )
 
+    quote = billing.usage_quote(tenant=tenant)  # the call is held and charged at the prices of its start
     held = billing.usage_estimate(
-        tenant=tenant, quantities=_quantities_bound(task, provider), model=provider.model
+        tenant=tenant, quantities=_quantities_bound(task, provider), model=provider.model, quote=quote
     )
     hold = None
     placed_after = timezone.now()
     try:
-        with transaction.atomic():  # the hold and the pending log row commit together
+        with transaction.atomic():  # a repeat's hold (found, not placed) changes nothing
             if held > 0:
                 hold = billing.hold_place(
                     tenant=tenant,
@@ -446,7 +452,7 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
                 tenant=tenant, idempotency_key=key, outcome=LLMRequest.Outcome.OK
             ).exists():
                 raise _Repeat("it was answered")
-            log.pending(hold=hold, held_micros=held)
+            log.held(hold=hold, held_micros=held)
     except InsufficientFunds as exc:
         exc.extra.setdefault("topup_url", reverse("billing_home"))
         log.finish(LLMRequest.Outcome.REFUSED, error_kind="insufficient_funds", held_micros=held)
@@ -476,6 +482,7 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
                 duration_ms=log.elapsed_ms(),
                 job_reference=f"job:{job.pk}" if job else "",
                 estimated=usage.estimated,
+                quote=quote,
             )
             if job is not None:
                 job_cost_add(job, event.cost_micros)

@@ -2,10 +2,11 @@
 
 import logging
 
+from apps.billing import selectors as billing_selectors
 from apps.billing import services as billing
 from apps.billing.errors import IdempotencyConflict
 from apps.core.models import Job
-from apps.llm.models import LLMRequest
+from apps.llm.gateway import job_key_prefix
 
 logger = logging.getLogger("afterresume.llm")
 
@@ -17,9 +18,7 @@ def llm_job_holds_release(*, job: Job) -> int:
     charged just before keeps its charge (the work was done). Safe to run twice.
     """
     released = 0
-    in_flight = LLMRequest.objects.filter(
-        job=job, outcome=LLMRequest.Outcome.PENDING, hold_id__isnull=False
-    ).values_list("hold_id", flat=True)
+    in_flight = billing_selectors.hold_ids_pending(tenant=job.tenant, key_prefix=job_key_prefix(job))
     for hold_id in in_flight:
         try:
             billing.hold_void(tenant=job.tenant, hold_id=hold_id)

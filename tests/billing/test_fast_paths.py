@@ -165,22 +165,51 @@ def test_it_refuses_usage_on_a_voided_or_foreign_hold_and_keeps_no_event(tenant,
 
 
 def test_it_meters_a_call_in_a_handful_of_statements(tenant, rate_card):
-    """estimate + hold + record: 27 statements before the fast paths (bench/llm.py), now 11 on PostgreSQL."""
+    """estimate + hold + record: 27 statements before the fast paths (bench/llm.py), now 5 on PostgreSQL
+    when the call is held and charged at the prices of one quote (the gateway's way)."""
     services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
     bound = {"llm_prompt_tokens": 2000, "llm_completion_tokens": 400, "llm_call": 2}
     with CaptureQueriesContext(connection) as estimate:
-        held = services.usage_estimate(tenant=tenant, quantities=bound, model="gpt-4o-mini")
+        quote = services.usage_quote(tenant=tenant)
+        held = services.usage_estimate(tenant=tenant, quantities=bound, model="gpt-4o-mini", quote=quote)
     with CaptureQueriesContext(connection) as placing:
         hold = services.hold_place(tenant=tenant, amount_micros=held, idempotency_key="c:hold")
     with CaptureQueriesContext(connection) as recording:
         services.usage_record(
-            tenant=tenant, quantities=TOKENS, idempotency_key="c", model="gpt-4o-mini", hold_id=hold.pk
+            tenant=tenant,
+            quantities=TOKENS,
+            idempotency_key="c",
+            model="gpt-4o-mini",
+            hold_id=hold.pk,
+            quote=quote,
         )
     # Inside the test's transaction: usage_record's own is a savepoint (2 statements) either way.
     postgres = connection.vendor == "postgresql"
     assert len(estimate) == 1
-    assert len(placing) == 2
-    assert len(recording) == (2 + 4 if postgres else 2 + 7), [q["sql"][:60] for q in recording]
+    assert len(placing) == (1 if postgres else 2)
+    assert len(recording) == (2 + 2 if postgres else 2 + 6), [q["sql"][:60] for q in recording]
+    assert services.usage_estimate(tenant=tenant, quantities=bound, model="gpt-4o-mini") == held
+
+
+def test_it_prices_usage_at_its_quote(tenant, rate_card):
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    quote = services.usage_quote(tenant=tenant)
+    event = services.usage_record(
+        tenant=tenant, quantities=TOKENS, idempotency_key="q", model="gpt-4o-mini", quote=quote
+    )
+    assert event.occurred_at == quote.at
+    assert event.rate_version_id == quote.version_id
+    unquoted = services.usage_record(
+        tenant=tenant, quantities=TOKENS, idempotency_key="u", model="gpt-4o-mini"
+    )
+    assert unquoted.cost_micros == event.cost_micros
+    other = Tenant.objects.create(name="Other", slug="other-quote")
+    with pytest.raises(ValidationFailed, match="another workspace"):
+        services.usage_record(tenant=other, quantities=TOKENS, idempotency_key="o", quote=quote)
+    with pytest.raises(ValidationFailed, match="another time"):
+        services.usage_record(
+            tenant=tenant, quantities=TOKENS, idempotency_key="t", quote=quote, occurred_at=timezone.now()
+        )
 
 
 @needs_postgres[0]

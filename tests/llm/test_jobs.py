@@ -143,21 +143,33 @@ def test_it_stops_between_steps_once_cancelled_and_keeps_only_what_was_done(
 
 
 def test_it_releases_the_hold_of_a_call_in_flight_when_the_job_is_cancelled(alice, tenant, llm_on):
-    """The worker is waiting for the model (its LLMRequest is pending) when the person cancels."""
+    """The worker is waiting for the model (its hold is pending) when the person cancels; another job's
+    call in flight keeps its hold."""
     _fund(tenant)
-    job = Job.objects.create(
-        tenant=tenant, kind="test.summary", label="Summarising", func_path="x", status="running", attempts=1
+
+    def running_job():
+        return Job.objects.create(
+            tenant=tenant,
+            kind="test.summary",
+            label="Summarising",
+            func_path="x",
+            status="running",
+            attempts=1,
+        )
+
+    job, other = running_job(), running_job()
+    hold, others = (
+        services.hold_place(
+            tenant=tenant, amount_micros=5_000, idempotency_key=f"{llm_step_key(j, 's1')}:hold"
+        )
+        for j in (job, other)
     )
-    hold = services.hold_place(
-        tenant=tenant, amount_micros=5_000, idempotency_key=f"{llm_step_key(job, 's1')}:hold"
-    )
-    LLMRequest.objects.create(
-        tenant=tenant, job=job, feature="test.summary", provider="openai", hold_id=hold.pk, held_micros=5_000
-    )
-    assert ReserveAccount.objects.get(tenant=tenant).available_micros == DOLLAR - 5_000
+    assert ReserveAccount.objects.get(tenant=tenant).available_micros == DOLLAR - 10_000
 
     job_cancel(job=job, user=alice)
 
     hold.refresh_from_db()
+    others.refresh_from_db()
     assert hold.status == Hold.Status.VOIDED
-    assert ReserveAccount.objects.get(tenant=tenant).available_micros == DOLLAR
+    assert others.status == Hold.Status.PENDING
+    assert ReserveAccount.objects.get(tenant=tenant).available_micros == DOLLAR - 5_000

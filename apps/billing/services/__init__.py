@@ -11,6 +11,7 @@ from apps.billing.services.pricing import (
     rate_version_is_used,
     rate_version_start_check,
     usage_estimate,
+    usage_quote,
     usage_record,
 )
 from apps.billing.services.receipts import receipt_email_send, receipt_issue, receipts_personal_details_remove
@@ -87,6 +88,7 @@ __all__ = [
     "topup_checkout_start",
     "topup_mode",
     "usage_estimate",
+    "usage_quote",
     "usage_record",
     "webhook_event_process",
 ]

@@ -1,5 +1,6 @@
 """Rate cards and usage: price an event with the version in force at its time, then charge the reserve."""
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -222,10 +223,69 @@ def _priced(prices: dict[tuple[str, str], Decimal], *, model: str, quantities: d
     return priced
 
 
-def usage_estimate(*, tenant: Tenant, quantities: dict, model: str = "", at: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class PriceQuote:
+    """The prices in force for a workspace at one moment: an operation that estimates its cost and then
+    records its usage priced at the same moment reads the rate card once."""
+
+    tenant_id: int
+    at: datetime
+    version_id: int
+    prices: dict[tuple[str, str], Decimal]
+
+
+def usage_quote(*, tenant: Tenant, at: datetime | None = None) -> PriceQuote:
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValidationFailed("Give the time with a time zone.", field="at")
+    version_id, prices = _prices_in_force(tenant=tenant, at=at)
+    return PriceQuote(tenant_id=tenant.pk, at=at, version_id=version_id, prices=prices)
+
+
+def _quoted(tenant: Tenant, quote: PriceQuote | None, at: datetime | None) -> PriceQuote:
+    if quote is None:
+        return usage_quote(tenant=tenant, at=at)
+    if quote.tenant_id != tenant.pk or (at is not None and at != quote.at):
+        raise ValidationFailed("That price quote is for another workspace or another time.", field="quote")
+    return quote
+
+
+def usage_estimate(
+    *,
+    tenant: Tenant,
+    quantities: dict,
+    model: str = "",
+    at: datetime | None = None,
+    quote: PriceQuote | None = None,
+) -> int:
     """The most an operation can cost (for a hold), given the largest quantities it may use."""
-    _version_id, prices = _prices_in_force(tenant=tenant, at=at or timezone.now())
+    prices = _quoted(tenant, quote, at).prices
     return sum(line.cost_micros for line in _priced(prices, model=model, quantities=quantities))
+
+
+@functools.cache
+def _event_insert_statement(line_count: int) -> tuple[str, list, list]:
+    """PostgreSQL: the event's INSERT ... ON CONFLICT and its lines' INSERT in one statement."""
+    quote = connection.ops.quote_name
+    event_fields = [field for field in UsageEvent._meta.concrete_fields if not field.primary_key]
+    line_fields = [
+        field
+        for field in UsageLine._meta.concrete_fields
+        if not field.primary_key and field.attname != "event_id"
+    ]
+    row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in line_fields) + ")"
+    sql = f"""
+WITH event AS (
+    INSERT INTO billing_usageevent ({", ".join(quote(field.column) for field in event_fields)})
+    VALUES ({", ".join(f"%s::{field.db_type(connection)}" for field in event_fields)})
+    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+    RETURNING id
+)
+INSERT INTO billing_usageline (event_id, {", ".join(quote(field.column) for field in line_fields)})
+SELECT event.id, line.* FROM event, (VALUES {", ".join([row_sql] * line_count)}) AS line
+RETURNING event_id
+"""  # noqa: S608 - names from model meta, values as parameters
+    return sql, event_fields, line_fields
 
 
 def _event_insert(event: UsageEvent, lines: list[PricedLine]) -> int | None:
@@ -248,25 +308,7 @@ def _event_insert(event: UsageEvent, lines: list[PricedLine]) -> int | None:
             event.pk = pk
             UsageLine.objects.bulk_create(rows)
         return pk
-    quote = connection.ops.quote_name
-    event_fields = [field for field in UsageEvent._meta.concrete_fields if not field.primary_key]
-    line_fields = [
-        field
-        for field in UsageLine._meta.concrete_fields
-        if not field.primary_key and field.attname != "event_id"
-    ]
-    row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in line_fields) + ")"
-    sql = f"""
-WITH event AS (
-    INSERT INTO billing_usageevent ({", ".join(quote(field.column) for field in event_fields)})
-    VALUES ({", ".join(["%s"] * len(event_fields))})
-    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-    RETURNING id
-)
-INSERT INTO billing_usageline (event_id, {", ".join(quote(field.column) for field in line_fields)})
-SELECT event.id, line.* FROM event, (VALUES {", ".join([row_sql] * len(rows))}) AS line
-RETURNING event_id
-"""  # noqa: S608 - names from model meta, values as parameters
+    sql, event_fields, line_fields = _event_insert_statement(len(rows))
     params = _insert_params(event, event_fields)
     for row in rows:
         params += _insert_params(row, line_fields)
@@ -289,6 +331,7 @@ def usage_record(
     duration_ms: int = 0,
     job_reference: str = "",
     estimated: bool = False,
+    quote: PriceQuote | None = None,
 ) -> UsageEvent:
     """Record usage, price it with the version in force at `occurred_at`, and charge it in one transaction.
 
@@ -296,15 +339,17 @@ def usage_record(
     usage); they are priced and charged the same way, and the flag stays on the event for everyone to see.
     With a hold, the cost is captured from it (the unused part released); anything above the hold is
     deducted under the account's policy. Without one, the cost is deducted. Same key, same usage: the
-    first event is returned; same key with other quantities is a conflict.
+    first event is returned; same key with other quantities is a conflict. With a `quote`
+    (usage_quote), the usage occurred at the quote's time and is priced with its prices.
     """
     key = _check_key(idempotency_key)
-    occurred_at = occurred_at or timezone.now()
+    occurred_at = occurred_at or (quote.at if quote else timezone.now())
     if timezone.is_naive(occurred_at):
         raise ValidationFailed("Give the usage time with a time zone.", field="occurred_at")
     if duration_ms < 0:
         raise ValidationFailed("A duration cannot be negative.", field="duration_ms")
-    version_id, prices = _prices_in_force(tenant=tenant, at=occurred_at)
+    quote = _quoted(tenant, quote, occurred_at)
+    version_id, prices = quote.version_id, quote.prices
     lines = _priced(prices, model=model, quantities=quantities)
     cost = sum(line.cost_micros for line in lines)
 

@@ -113,6 +113,17 @@ def _insert_params(instance, fields) -> list:
     return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
 
 
+def _placeholder(prefix: str, field) -> str:
+    """A named parameter cast to the column's type (one statement may hold several models' values)."""
+    return f"%({prefix}_{field.attname})s::{field.db_type(connection)}"
+
+
+def _named_params(prefix: str, instance, fields) -> dict:
+    """_insert_params by _placeholder's names."""
+    values = _insert_params(instance, fields)
+    return {f"{prefix}_{field.attname}": value for field, value in zip(fields, values, strict=True)}
+
+
 def _insert_unless_exists(instance, unique: tuple[str, ...]) -> int | None:
     """INSERT ... ON CONFLICT (<unique columns>) DO NOTHING RETURNING id: the new id, or None if a row with
     those values exists. One statement decides, so a repeated key can never race past a check."""
@@ -380,8 +391,57 @@ RETURNING {{columns}}
 """  # noqa: S608 - a constant fragment
 
 
+@functools.cache
+def _account_columns() -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(field.column) for field in ReserveAccount._meta.concrete_fields)
+
+
+@functools.cache
+def _hold_if_allowed() -> str:
+    return _HOLD_IF_ALLOWED.format(columns=_account_columns())
+
+
+def _hold_insert_fields() -> list:
+    return [field for field in Hold._meta.concrete_fields if not field.primary_key]
+
+
+@functools.cache
+def _hold_in_one_statement() -> str:
+    """PostgreSQL: the policy check, the increment of `held_micros` and the hold's INSERT ... ON CONFLICT in
+    one statement (the INSERT reads the account the UPDATE locked and returned). Its last column is the new
+    hold's id, NULL when the key was used before (the increment is then taken back by the caller)."""
+    quote = connection.ops.quote_name
+    fields = _hold_insert_fields()
+    values = ["account.id" if field.attname == "account_id" else _placeholder("h", field) for field in fields]
+    return f"""
+WITH account AS ({_hold_if_allowed()}),
+hold AS (
+    INSERT INTO billing_hold ({", ".join(quote(field.column) for field in fields)})
+    SELECT {", ".join(values)} FROM account
+    ON CONFLICT (account_id, idempotency_key) DO NOTHING
+    RETURNING id
+)
+SELECT {", ".join(f"account.{quote(field.column)}" for field in ReserveAccount._meta.concrete_fields)},
+       (SELECT id FROM hold)
+FROM account
+"""  # noqa: S608 - names from model meta, values as parameters
+
+
+def _hold_params(hold: Hold) -> dict:
+    fields = [field for field in _hold_insert_fields() if field.attname != "account_id"]
+    return _named_params("h", hold, fields)
+
+
 def _new_hold(
-    tenant: Tenant, account: ReserveAccount, *, amount_micros: int, key: str, memo: str, ttl: timedelta, now
+    tenant: Tenant,
+    account: ReserveAccount | None,
+    *,
+    amount_micros: int,
+    key: str,
+    memo: str,
+    ttl: timedelta,
+    now,
 ) -> Hold:
     """An unsaved pending hold on the tenant's account (both paths of hold_place write it)."""
     return Hold(
@@ -396,8 +456,9 @@ def _new_hold(
 
 
 def _hold_fast(*, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, memo: str) -> Hold | None:
-    """The common case in two statements: an UPDATE that takes the account's row lock, applies the policy in
-    its WHERE clause and adds to `held_micros`, then the hold's INSERT ... ON CONFLICT. Returns None when
+    """The common case in one statement on PostgreSQL (two elsewhere): an UPDATE that takes the account's
+    row lock, applies the policy in its WHERE clause and adds to `held_micros`, and the hold's INSERT ...
+    ON CONFLICT. Returns None when
     the policy refuses or there is no account yet (nothing was written), or when the key is a repeat (the
     increment is taken back in the same transaction, under the same lock, so no one ever sees it). The
     caller then takes the locked path, which says exactly why, or returns the first hold.
@@ -405,18 +466,26 @@ def _hold_fast(*, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, 
     Due holds are not expired here (that scan cost a query on every hold): the schedule expires them, and
     the locked path expires them before it refuses, so a due hold never stands in the way of a new one."""
     fields = ReserveAccount._meta.concrete_fields
-    quote = connection.ops.quote_name
-    statement = _HOLD_IF_ALLOWED.format(columns=", ".join(quote(field.column) for field in fields))
     now = timezone.now()
+    hold = _new_hold(tenant, None, amount_micros=amount_micros, key=key, memo=memo, ttl=ttl, now=now)
+    params = {"amount": amount_micros, "now": now, "tenant": tenant.pk}
     with connection.cursor() as cursor:
-        cursor.execute(statement, {"amount": amount_micros, "now": now, "tenant": tenant.pk})
-        row = cursor.fetchone()
-        if row is None:
-            return None
+        if connection.vendor == "postgresql":
+            cursor.execute(_hold_in_one_statement(), {**params, **_hold_params(hold)})
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            row, hold.pk = row[:-1], row[-1]
+        else:
+            cursor.execute(_hold_if_allowed(), params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
         account = ReserveAccount.from_db(connection.alias, [field.attname for field in fields], row)
         account.tenant = tenant
-        hold = _new_hold(tenant, account, amount_micros=amount_micros, key=key, memo=memo, ttl=ttl, now=now)
-        hold.pk = _insert_unless_exists(hold, ("account_id", "idempotency_key"))
+        hold.account = account
+        if connection.vendor != "postgresql":
+            hold.pk = _insert_unless_exists(hold, ("account_id", "idempotency_key"))
         if hold.pk is None:
             cursor.execute(
                 "UPDATE billing_reserveaccount SET held_micros = held_micros - %s WHERE id = %s",
@@ -557,31 +626,31 @@ RETURNING balance_micros
 """
 
 
-def _capture_in_one_statement(account_id: int, entry: LedgerEntry, cost_micros: int, now) -> tuple | None:
-    """PostgreSQL: settle the hold, move the money and append the entry in one statement of data-modifying
-    CTEs, under the account lock the caller took (each CTE works from what the one before it returned).
-    (held, captured, entries inserted) or None when the hold is not pending."""
+@functools.cache
+def _capture_statement() -> str:
     fields = [field for field in LedgerEntry._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    computed = {"amount_micros": "-spent.captured_micros", "balance_after_micros": "spent.balance_micros"}
-    exprs = [computed.get(field.attname, "%s") for field in fields]
-    params = [
-        value
-        for field, value in zip(fields, _insert_params(entry, fields), strict=True)
-        if field.attname not in computed
-    ]
-    sql = f"""
-WITH settled AS (
+    computed = {
+        "account_id": "spent.id",
+        "amount_micros": "-spent.captured_micros",
+        "balance_after_micros": "spent.balance_micros",
+    }
+    exprs = [computed.get(field.attname, _placeholder("e", field)) for field in fields]
+    return f"""
+WITH locked AS (
+    SELECT id FROM billing_reserveaccount WHERE tenant_id = %(tenant)s FOR UPDATE
+), settled AS (
     UPDATE billing_hold
-    SET status = 'captured', settled_at = %s, captured_micros = LEAST(amount_micros, %s)
-    WHERE id = %s AND account_id = %s AND status = 'pending'
+    SET status = 'captured', settled_at = %(now)s, captured_micros = LEAST(amount_micros, %(cost)s::bigint)
+    WHERE id = %(hold)s AND account_id = (SELECT id FROM locked) AND status = 'pending'
     RETURNING amount_micros, captured_micros
 ), spent AS (
     UPDATE billing_reserveaccount
     SET balance_micros = balance_micros - settled.captured_micros,
-        held_micros = held_micros - settled.amount_micros, updated_at = %s
-    FROM settled WHERE billing_reserveaccount.id = %s
-    RETURNING billing_reserveaccount.balance_micros, settled.amount_micros, settled.captured_micros
+        held_micros = held_micros - settled.amount_micros, updated_at = %(now)s
+    FROM settled WHERE billing_reserveaccount.id = (SELECT id FROM locked)
+    RETURNING billing_reserveaccount.id, billing_reserveaccount.balance_micros,
+              settled.amount_micros, settled.captured_micros
 ), entry AS (
     INSERT INTO billing_ledgerentry ({", ".join(quote(field.column) for field in fields)})
     SELECT {", ".join(exprs)} FROM spent WHERE spent.captured_micros > 0
@@ -590,8 +659,23 @@ WITH settled AS (
 )
 SELECT spent.amount_micros, spent.captured_micros, (SELECT COUNT(*) FROM entry) FROM spent
 """  # noqa: S608 - names from model meta, values as parameters
+
+
+def _capture_in_one_statement(entry: LedgerEntry, cost_micros: int, now) -> tuple | None:
+    """PostgreSQL: lock the account, settle the hold, move the money and append the entry in one statement
+    of data-modifying CTEs (each works from what the one before it returned; the hold's UPDATE needs the
+    locked account's id, so the account is locked first, the fixed order). (held, captured, entries
+    inserted) or None when there is no pending hold of that id in the workspace."""
+    computed = ("account_id", "amount_micros", "balance_after_micros")
+    fields = [
+        field
+        for field in LedgerEntry._meta.concrete_fields
+        if not field.primary_key and field.attname not in computed
+    ]
+    params = _named_params("e", entry, fields)
+    params.update(tenant=entry.tenant_id, now=now, cost=cost_micros, hold=entry.hold_id)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, cost_micros, entry.hold_id, account_id, now, account_id, *params])
+        cursor.execute(_capture_statement(), params)
         return cursor.fetchone()
 
 
@@ -600,14 +684,12 @@ def _hold_capture_up_to(
 ) -> int | None:
     """Capture min(cost, held) of a pending hold inside the caller's transaction (usage recording): lock
     the account row (the fixed order: account, then hold), settle the hold with one conditional UPDATE,
-    move balance and held, append the ledger entry. Two statements on PostgreSQL, four elsewhere. Returns
+    move balance and held, append the ledger entry. One statement on PostgreSQL, four elsewhere (SQLite
+    takes its one writer lock with the transaction, so its SELECT needs no FOR UPDATE). Returns
     the amount captured, or None (having written nothing) when there is no pending hold of that id in this
     workspace: hold_capture then says why (captured already, voided, expired, another workspace's)."""
     if not connection.in_atomic_block:
         raise RuntimeError("_hold_capture_up_to runs inside the usage's transaction")
-    lock = "SELECT id FROM billing_reserveaccount WHERE tenant_id = %s"
-    if connection.features.has_select_for_update:
-        lock += " FOR UPDATE"
     now = timezone.now()
     entry = LedgerEntry(
         tenant=tenant,
@@ -620,18 +702,18 @@ def _hold_capture_up_to(
         memo=memo[:300],
         created_at=now,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(lock, [tenant.pk])
-        row = cursor.fetchone()
-        if row is None:
+    if connection.vendor == "postgresql":
+        settled = _capture_in_one_statement(entry, cost_micros, now)
+        if settled is None:
             return None
-        entry.account_id = row[0]
-        if connection.vendor == "postgresql":
-            settled = _capture_in_one_statement(entry.account_id, entry, cost_micros, now)
-            if settled is None:
+        _held, captured, inserted = settled
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM billing_reserveaccount WHERE tenant_id = %s", [tenant.pk])
+            row = cursor.fetchone()
+            if row is None:
                 return None
-            _held, captured, inserted = settled
-        else:
+            entry.account_id = row[0]
             params = {"now": now, "cost": cost_micros, "hold": hold_id, "account": entry.account_id}
             cursor.execute(_CAPTURE_PENDING, params)
             row = cursor.fetchone()
@@ -640,7 +722,7 @@ def _hold_capture_up_to(
             held, captured = row
             cursor.execute(_SPEND_HELD, {**params, "captured": captured, "held": held})
             entry.amount_micros, entry.balance_after_micros = -captured, cursor.fetchone()[0]
-            inserted = bool(captured) and _insert_unless_key_exists(entry) is not None
+        inserted = bool(captured) and _insert_unless_key_exists(entry) is not None
     if captured and not inserted:  # a pending hold with a capture entry: never expected
         raise IdempotencyConflict("This hold was already captured.")
     return captured
