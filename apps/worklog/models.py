@@ -107,6 +107,13 @@ class Entry(TenantOwnedModel):
                 name="entry_timeline_live",
                 condition=models.Q(deleted_at__isnull=True),
             ),
+            # One employer's live entries newest first: the employer filter's pages and month counts are
+            # ranges of this index, not a walk of the whole log or a bitmap of every entry of the employer.
+            models.Index(
+                fields=["tenant", "employer", "-occurred_on", "-id"],
+                name="entry_employer_timeline_live",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
             # Entries still without an impact statement: the dashboard tile and the `needs=impact` filter.
             models.Index(
                 fields=["tenant", "-occurred_on", "-id"],

@@ -4,7 +4,7 @@ No page reads the whole workspace: lists page with an opaque cursor (apps/worklo
 by a keyset on (occurred_on, id) that is a range of the `entry_timeline_live` index — the condition is
 the row comparison `(occurred_on, id) < (d, i)`, so a page costs the same at the start and deep in the log —
 and a search by windows of ranked matches (apps/worklog/search.py). Totals are counted up to a bound
-(`entry_total`: "more than 10,000"), and skills carry their own counters.
+(`entry_total`: "more than 1,000", as the dashboard's "999+"), and skills carry their own counters.
 """
 
 from calendar import monthrange
@@ -49,7 +49,7 @@ from apps.worklog.skills import skill_key, skill_normalise
 
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 200
-TOTAL_COUNTED_MAX = 10_000  # the timeline says "more than 10,000 entries" past this
+TOTAL_COUNTED_MAX = 1_000  # the timeline says "more than 1,000 entries" past this
 LIVE_ENTRIES = Q(entries__deleted_at__isnull=True)
 
 
@@ -87,6 +87,8 @@ class EntryPage:
     match_count: int | None = None
     match_more: bool = False
     older_matches: bool = False
+    # The timeline: its entries before the cursor (filtered, names already looked up), for timeline_counts.
+    filtered: QuerySet | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,71 @@ def _with_list_data(queryset: QuerySet[Entry]) -> QuerySet[Entry]:
     )
 
 
+@dataclass
+class EntryRow:
+    """What a list shows of one entry, read as values (no model instances, no related managers): the
+    timeline's rows. A search adds `title_headline`, `snippet_headline`, `search_rank` and the HTML."""
+
+    pk: int
+    occurred_on: date
+    title: str
+    body: str
+    impact: str
+    confidential: bool
+    outcome_pending: bool
+    follow_up_on: date | None
+    employer_name: str
+    project_name: str
+    evidence_count: int
+    skill_names: list[str] = field(default_factory=list)
+    tag_names: list[str] = field(default_factory=list)
+
+
+_ROW_FIELDS = (
+    "pk",
+    "occurred_on",
+    "title",
+    "body",
+    "impact",
+    "confidential",
+    "outcome_pending",
+    "follow_up_on",
+)
+_HEADLINES = ("title_headline", "snippet_headline")
+
+
+def _entry_rows(queryset: QuerySet[Entry]) -> list[EntryRow]:
+    """The entries of `queryset` (sliced to a page) as EntryRows: one query for the entries with their
+    employer, project and evidence count, one for the skill and tag names of the page (UNION ALL)."""
+    headlines = [name for name in _HEADLINES if name in queryset.query.annotations]
+    values = queryset.annotate(
+        employer_name=Coalesce(F("employer__name"), Value("")),
+        project_name=Coalesce(F("project__name"), Value("")),
+        evidence_count=_evidence_count(),
+    ).values(*_ROW_FIELDS, "employer_name", "project_name", "evidence_count", *headlines)
+    rows = []
+    for value in values:
+        extra = {name: value.pop(name) for name in headlines}
+        row = EntryRow(**value)
+        row.__dict__.update(extra)
+        rows.append(row)
+    if rows:
+        by_id = {row.pk: row for row in rows}
+        skills, tags = (
+            through.objects.filter(entry_id__in=by_id)
+            .order_by()
+            .annotate(kind=Value(kind))
+            .values_list("kind", "entry_id", f"{related}__name")
+            for kind, (through, related) in enumerate(
+                ((Entry.skills.through, "skill"), (Entry.tags.through, "tag"))
+            )
+        )
+        for kind, entry_id, name in skills.union(tags, all=True).order_by("kind", "skill__name"):
+            row = by_id[entry_id]
+            (row.tag_names if kind else row.skill_names).append(name)
+    return rows
+
+
 def entry_list(*, tenant, filters: EntryFilters | None = None) -> QuerySet[Entry]:
     """The tenant's live entries matching `filters`, newest first, with what a list shows preloaded."""
     queryset = _filtered(tenant=tenant, filters=filters or EntryFilters())
@@ -214,17 +281,21 @@ def entry_page(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
     with_evidence: bool = False,
+    as_rows: bool = False,
 ) -> EntryPage:
     """One page of entries and the cursor of the next (None at the end).
 
     With free text the entries come ranked by relevance (highlighted); otherwise newest first.
     `with_evidence` loads each entry's evidence too, in one more query whatever the page size.
+    `as_rows`: the items are EntryRows (what a list shows), not Entry instances.
     """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
+    if with_evidence and as_rows:
+        raise ValueError("Evidence is loaded on Entry instances, not on rows.")
     if filters.q.strip():
-        page = _search_page(tenant=tenant, filters=filters, cursor=cursor, limit=limit)
+        page = _search_page(tenant=tenant, filters=filters, cursor=cursor, limit=limit, as_rows=as_rows)
     else:
-        page = _timeline_page(tenant=tenant, filters=filters, cursor=cursor, limit=limit)
+        page = _timeline_page(tenant=tenant, filters=filters, cursor=cursor, limit=limit, as_rows=as_rows)
     if with_evidence:
         prefetch_related_objects(
             page.items, Prefetch("evidence", queryset=Evidence.objects.order_by("created_at", "id"))
@@ -232,20 +303,30 @@ def entry_page(
     return page
 
 
-def _timeline_page(*, tenant, filters: EntryFilters, cursor: str | None, limit: int) -> EntryPage:
+def _timeline_page(
+    *, tenant, filters: EntryFilters, cursor: str | None, limit: int, as_rows: bool
+) -> EntryPage:
     position = timeline_position(cursor)
-    queryset = entry_list(tenant=tenant, filters=filters)
+    queryset = filtered = _filtered(tenant=tenant, filters=filters)
     if position is not None:
         queryset = queryset.filter(before(position))
-    items = list(queryset[: limit + 1])
+    queryset = queryset.order_by("-occurred_on", "-id")
+    items = _entry_rows(queryset[: limit + 1]) if as_rows else list(_with_list_data(queryset)[: limit + 1])
     next_cursor = None
     if len(items) > limit:
         items = items[:limit]
         next_cursor = timeline_cursor(Position(day=items[-1].occurred_on, id=items[-1].pk))
-    return EntryPage(items=items, next_cursor=next_cursor, previous_date=position.day if position else None)
+    return EntryPage(
+        items=items,
+        next_cursor=next_cursor,
+        previous_date=position.day if position else None,
+        filtered=filtered,
+    )
 
 
-def _search_page(*, tenant, filters: EntryFilters, cursor: str | None, limit: int) -> EntryPage:
+def _search_page(
+    *, tenant, filters: EntryFilters, cursor: str | None, limit: int, as_rows: bool
+) -> EntryPage:
     position = search_position(cursor)
     terms = search_terms(filters.q)
     if not terms or tenant is None:
@@ -254,7 +335,11 @@ def _search_page(*, tenant, filters: EntryFilters, cursor: str | None, limit: in
     window = search_window_page(base, terms, tenant_id=tenant.pk, position=position, limit=limit)
     found = {}
     if window.ids:
-        rows = search_headlines(_with_list_data(_live(tenant).filter(pk__in=window.ids)), filters.q)
+        page_entries = _live(tenant).filter(pk__in=window.ids)
+        if as_rows:
+            rows = _entry_rows(search_headlines(page_entries, filters.q))
+        else:
+            rows = search_headlines(_with_list_data(page_entries), filters.q)
         found = {entry.pk: entry for entry in rows}
     items = [found[pk] for pk in window.ids if pk in found]
     for entry in items:
@@ -296,7 +381,8 @@ def entry_defaults(*, tenant, author) -> dict:
 
 
 def entry_recent(*, tenant, limit: int = 5) -> list[Entry]:
-    return list(entry_list(tenant=tenant)[:limit])
+    """The latest live entries with their employer and project (what the dashboard's card shows)."""
+    return list(_live(tenant).select_related("employer", "project").order_by("-occurred_on", "-id")[:limit])
 
 
 def entry_total(*, tenant, bound: int = TOTAL_COUNTED_MAX) -> Bounded:
@@ -315,15 +401,18 @@ def _month_end(day: date) -> date:
     return day.replace(day=monthrange(day.year, day.month)[1])
 
 
-def timeline_counts(*, tenant, filters: EntryFilters, items: list[Entry]) -> dict[tuple[date, date], int]:
+def timeline_counts(
+    *, tenant, filters: EntryFilters, items: list, filtered: QuerySet | None = None
+) -> dict[tuple[date, date], int]:
     """Entries per (month, week) over the months the page spans, in one aggregate query (a range of the
-    timeline index: its cost is the entries of those months, not of the log)."""
+    timeline index: its cost is the entries of those months, not of the log). `filtered`: the page's
+    EntryPage.filtered, which saves looking the filters' names up again."""
     if not items:
         return {}
     dates = [entry.occurred_on for entry in items]
+    base = filtered if filtered is not None else _filtered(tenant=tenant, filters=filters)
     rows = (
-        _filtered(tenant=tenant, filters=filters)
-        .filter(occurred_on__gte=_month_start(min(dates)), occurred_on__lte=_month_end(max(dates)))
+        base.filter(occurred_on__gte=_month_start(min(dates)), occurred_on__lte=_month_end(max(dates)))
         .annotate(month=TruncMonth("occurred_on"), week=TruncWeek("occurred_on"))
         .order_by()
         .values("month", "week")
@@ -433,18 +522,25 @@ def evidence_get(*, tenant, pk: int) -> Evidence:
     return evidence
 
 
+_NAME_LISTS = (
+    ("employer_names", Employer),
+    ("project_names", Project),
+    ("skill_names", Skill),
+    ("tag_names", Tag),
+)
+
+
 def reference_names(*, tenant) -> dict[str, list[str]]:
-    """Every employer, project, skill and tag name, for type-ahead lists."""
-
-    def names(model) -> list[str]:
-        return list(model.objects.for_tenant(tenant).order_by("name").values_list("name", flat=True))
-
-    return {
-        "employer_names": names(Employer),
-        "project_names": names(Project),
-        "skill_names": names(Skill),
-        "tag_names": names(Tag),
-    }
+    """Every employer, project, skill and tag name, for type-ahead lists, in one query (UNION ALL)."""
+    queries = [
+        model.objects.for_tenant(tenant).order_by().annotate(kind=Value(n)).values_list("kind", "name")
+        for n, (_key, model) in enumerate(_NAME_LISTS)
+    ]
+    names: dict[str, list[str]] = {key: [] for key, _model in _NAME_LISTS}
+    keys = [key for key, _model in _NAME_LISTS]
+    for kind, name in queries[0].union(*queries[1:], all=True).order_by("kind", "name"):
+        names[keys[kind]].append(name)
+    return names
 
 
 # ------------------------------------------------------------------ needs filter

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import get_language
 
-from apps.worklog.models import Entry
+from apps.worklog.selectors import EntryRow
 
 TEXT_SHOWN = 220  # characters of the impact or details shown under the title
 _SENTINEL = 987654321987
@@ -49,7 +49,7 @@ class EntryUrls:
         return f"{self.prefix}{pk}{self.suffix}"
 
 
-def entry_item(entry: Entry, *, urls: EntryUrls, language: str | None) -> dict:
+def entry_item(entry: EntryRow, *, urls: EntryUrls, language: str | None) -> dict:
     """Everything `worklog/partials/_entry_row.html` shows for one entry."""
     snippet = getattr(entry, "snippet_html", "") or ""
     impact = Truncator(entry.impact).chars(TEXT_SHOWN) if entry.impact and not snippet else ""
@@ -60,17 +60,17 @@ def entry_item(entry: Entry, *, urls: EntryUrls, language: str | None) -> dict:
         **_day_labels(entry.occurred_on, language),
         "title": entry.title,
         "title_html": getattr(entry, "title_html", "") or "",
-        "employer": entry.employer.name if entry.employer_id else "",
-        "project": entry.project.name if entry.project_id else "",
-        "evidence_count": getattr(entry, "evidence_count", 0),
+        "employer": entry.employer_name,
+        "project": entry.project_name,
+        "evidence_count": entry.evidence_count,
         "confidential": entry.confidential,
         "outcome_pending": entry.outcome_pending,
         "follow_up_label": date_filter(entry.follow_up_on) if entry.outcome_pending else "",
         "snippet_html": snippet,
         "impact": impact,
         "body": body,
-        "skills": [skill.name for skill in entry.skills.all()],
-        "tags": [tag.name for tag in entry.tags.all()],
+        "skills": entry.skill_names,
+        "tags": entry.tag_names,
     }
 
 
@@ -87,7 +87,7 @@ def timeline_items(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def ranked_items(entries: list[Entry]) -> list[dict]:
+def ranked_items(entries: list[EntryRow]) -> list[dict]:
     """Search results as rows: one item per entry, best first."""
     urls, language = EntryUrls(), get_language()
     return [{"kind": "entry", "item": entry_item(entry, urls=urls, language=language)} for entry in entries]

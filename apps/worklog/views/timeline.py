@@ -37,15 +37,17 @@ def timeline(request):
     filters = form.filters()
     cursor = request.GET.get("cursor", "").strip() or None
     try:
-        page = selectors.entry_page(tenant=tenant, filters=filters, cursor=cursor)
+        page = selectors.entry_page(tenant=tenant, filters=filters, cursor=cursor, as_rows=True)
     except ApplicationError as exc:
         form.add_error(None, exc.message)
         status, cursor = 400, None
-        page = selectors.entry_page(tenant=tenant, filters=filters)
+        page = selectors.entry_page(tenant=tenant, filters=filters, as_rows=True)
     if page.ranked:
         rows = ranked_items(page.items)
     else:
-        counts = selectors.timeline_counts(tenant=tenant, filters=filters, items=page.items)
+        counts = selectors.timeline_counts(
+            tenant=tenant, filters=filters, items=page.items, filtered=page.filtered
+        )
         rows = timeline_items(selectors.timeline_rows(page, counts))
     context = {
         "form": form,
