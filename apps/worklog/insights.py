@@ -1,11 +1,11 @@
 """Reads for the dashboard's insight tiles: this and the previous week and month, the weekly streak, the
 top skills of the last 90 days, follow-ups due and entries without an impact statement.
 
-Everything here reads in three queries, and none reads the whole log: one aggregate over the two months the
+Everything here reads in four queries, and none reads the whole log: one aggregate over the two months the
 periods span (a range of the timeline index); one row of bounded probes — for each of the streak's weeks
 whether it has an entry (an index probe each), and the totals counted up to `COUNTED_MAX` (an index scan of
-at most that many rows: "999+" past it); one aggregate of the skills of the last 90 days' entries. Always
-scoped by tenant.
+at most that many rows: "999+" past it); one aggregate of the skills of the last 90 days' entries, and one
+for the names of the leading skills. Always scoped by tenant.
 """
 
 from calendar import monthrange
@@ -18,7 +18,7 @@ from django.db.models import BooleanField, Count, DateField, Exists, IntegerFiel
 from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import Tenant
-from apps.worklog.models import Entry
+from apps.worklog.models import Entry, Skill
 
 STREAK_WEEKS_MAX = 104
 TOP_SKILLS_DAYS = 90
@@ -115,6 +115,22 @@ def _week_probes(tenant, live: QuerySet, week_starts: list[date]) -> dict:
     }
 
 
+def _top_skills(links: QuerySet) -> list[tuple[str, int]]:
+    """The TOP_SKILLS_SHOWN skills with the most of `links`, most first, ties by name: counted per skill id
+    alone (a hash aggregate, where grouping by name too sorted every link), then named."""
+    counts = dict(
+        links.order_by().values("skill_id").annotate(n=Count("entry_id")).values_list("skill_id", "n")
+    )
+    if not counts:
+        return []
+    cut = sorted(counts.values(), reverse=True)[:TOP_SKILLS_SHOWN][-1]
+    named = Skill.objects.filter(pk__in=[pk for pk, n in counts.items() if n >= cut]).order_by("name", "pk")
+    ranked = sorted(
+        enumerate(named.values_list("pk", "name")), key=lambda item: (-counts[item[1][0]], item[0])
+    )
+    return [(name, counts[pk]) for _position, (pk, name) in ranked[:TOP_SKILLS_SHOWN]]
+
+
 def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
 
@@ -170,13 +186,7 @@ def dashboard_insights(*, tenant, today: date) -> Insights:
 
     skills_since = today - timedelta(days=TOP_SKILLS_DAYS - 1)
     recent = live.filter(occurred_on__gte=skills_since, occurred_on__lte=today).order_by().values("pk")
-    top_skills = list(
-        _links_of(recent)
-        .values("skill_id", "skill__name")
-        .annotate(n=Count("entry_id"))
-        .order_by("-n", "skill__name")
-        .values_list("skill__name", "n")[:TOP_SKILLS_SHOWN]
-    )
+    top_skills = _top_skills(_links_of(recent))
 
     def bounded(name: str) -> tuple[int, bool]:
         number = probes.get(name) or 0

@@ -182,9 +182,9 @@ def test_it_reads_the_dashboard_in_the_same_number_of_queries_at_any_size(
         alice_client.get(reverse("dashboard"), HTTP_HX_TARGET="dashboard-worklog", **htmx())
 
 
-def test_it_reads_the_insights_in_three_queries(tenant, make_entry, django_assert_num_queries):
+def test_it_reads_the_insights_in_four_queries(tenant, make_entry, django_assert_num_queries):
     _fill(make_entry, 30)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         result = dashboard_insights(tenant=tenant, today=date(2025, 3, 13))
     assert result.total == 30 and result.without_impact == 15 and result.follow_ups_due == 6
 
@@ -202,3 +202,12 @@ def test_it_keeps_other_workspaces_out_of_the_insights(tenant, other_tenant, cha
     make_entry("Charlie's", owner=charlie, workspace=other_tenant, skills=["Secret skill"])
     result = dashboard_insights(tenant=tenant, today=date.today())  # noqa: DTZ011
     assert result.total == 0 and result.top_skills == []
+
+
+def test_it_ranks_the_top_skills_by_count_then_name(tenant, make_entry):
+    today = date(2025, 3, 13)
+    for skills, times in ((["Rust", "Go"], 3), (["Kafka", "Bash", "Zig", "Ansible"], 2), (["Perl"], 1)):
+        for n in range(times):
+            make_entry(f"{skills[0]} {n}", occurred_on=today - timedelta(days=n), skills=skills)
+    top = dashboard_insights(tenant=tenant, today=today).top_skills
+    assert top == [("Go", 3), ("Rust", 3), ("Ansible", 2), ("Bash", 2), ("Kafka", 2)]
