@@ -8,7 +8,9 @@
 Each simulated user signs in once through the real sign-in form, then until the run ends repeats a visit:
 the timeline's first page, two pages of scrolling (the next-page link the page gives), a search, a quick
 add (the modal's form, then its submission) and the balance badge (twice: the layout polls it), pausing
-`--think` seconds on average (0.5x to 1.5x, at random) between requests, as a person reading would.
+`--think` seconds on average (0.5x to 1.5x, at random) between requests, as a person reading would. Users
+sign in together (their password hashing is not part of the timed visits), then each starts at a random
+moment within two pauses, so the run does not open with every user asking for the same page at once.
 Requests go over keep-alive connections of Python's http.client, one per user, with the headers of the TLS
 proxy (X-Forwarded-Proto: https), as in production. Figures: throughput of the whole run, and per step the
 count, errors, p50 / p95 / p99 / max latency; the goals (issue 10) are checked on the last lines.
@@ -306,6 +308,10 @@ def run_load(port: int, email: str, users: int, duration: float, think: float) -
             return
         visit = number
         try:
+            # Signed in together, people do not then click together: each starts within two pauses,
+            # instead of all 20 asking for the timeline in the same millisecond.
+            if stop.wait(think * user.rng.uniform(0, 2)):
+                raise RunOver
             while not stop.is_set():
                 user.visit(visit)
                 visit += 1

@@ -4,6 +4,7 @@ from apps.worklog import views
 
 urlpatterns = [
     path("", views.timeline, name="worklog_timeline"),
+    path("names/", views.filter_names, name="worklog_filter_names"),
     path("new/", views.entry_create, name="worklog_entry_create"),
     path("quick-add/", views.quick_add, name="worklog_quick_add"),
     path("suggest/", views.suggest, name="worklog_suggest"),

@@ -47,6 +47,28 @@ def test_it_answers_htmx_with_the_results_or_the_next_page_only(alice_client, ma
     assert results["Vary"] and "HX-Request" in results["Vary"]
 
 
+def test_it_loads_the_filter_name_lists_when_the_form_is_first_used(
+    alice_client, make_entry, charlie, other_tenant, django_assert_max_num_queries
+):
+    make_entry("Ours", employer="Acme", project="Importer", skills=["Python"], tags=["ci"])
+    make_entry("Theirs", owner=charlie, workspace=other_tenant, employer="Initech", skills=["Cobol"])
+    page = alice_client.get("/log/").content.decode()
+    assert 'hx-get="/log/names/" hx-trigger="focusin from:#timeline-filters once"' in page
+    assert '<option value="Acme">' not in page  # not read for every page of the log
+    with django_assert_max_num_queries(5):  # session, user, membership, the names in one query
+        lists = alice_client.get("/log/names/", **htmx())
+    body = lists.content.decode()
+    assert lists.status_code == 200 and body.lstrip().startswith('<div id="filter-datalists">')
+    for list_id, name in (
+        ("employers", "Acme"),
+        ("projects", "Importer"),
+        ("skills", "Python"),
+        ("tags", "ci"),
+    ):
+        assert f'<datalist id="filter-{list_id}"><option value="{name}"></datalist>' in body
+    assert "Initech" not in body and "Cobol" not in body
+
+
 def test_it_searches_and_highlights_matches(alice_client, make_entry):
     make_entry("Tuned the Postgres indexes", body="Queries went from seconds to milliseconds")
     make_entry("Onboarded two engineers")

@@ -21,7 +21,7 @@ from apps.worklog.views.porting import (
     porting_import_skipped,
 )
 from apps.worklog.views.skills import skill_edit, skill_list, skill_merge, skill_rename
-from apps.worklog.views.timeline import timeline
+from apps.worklog.views.timeline import filter_names, timeline
 
 __all__ = [
     "entry_create",
@@ -33,6 +33,7 @@ __all__ = [
     "evidence_file",
     "evidence_link",
     "evidence_upload",
+    "filter_names",
     "porting",
     "porting_csv_template",
     "porting_export",

@@ -66,8 +66,20 @@ def timeline(request):
         if is_htmx(request):
             response = render(request, "worklog/partials/_timeline_results.html", context, status=status)
         else:
-            context.update(selectors.reference_names(tenant=tenant))
             context["undo"] = request.session.pop(UNDO_SESSION_KEY, None)
             response = render(request, "worklog/timeline.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+def filter_names(request):
+    """The filter form's type-ahead lists (every employer, project, skill and tag name), fetched when the
+    form is first focused rather than with every timeline page."""
+    response = render(
+        request,
+        "worklog/partials/_filter_datalists.html",
+        selectors.reference_names(tenant=require_tenant(request)),
+    )
     patch_vary_headers(response, ["HX-Request"])
     return response
