@@ -22,7 +22,8 @@ The one path of `llm_run` for a metered provider (`openai`):
 1. privacy net: an external provider never gets a task with `contains_confidential` unless
    `confidential_allowed` -> ConfidentialNotAllowed (403) before anything is sent or held;
 2. estimate: the most the call can cost (tokens.py bounds; the answer and one repair round), priced with
-   billing's `usage_estimate` on the meters llm_prompt_tokens, llm_completion_tokens and llm_call;
+   billing's `usage_estimate` on the meters llm_prompt_tokens, llm_completion_tokens and llm_call, from
+   one `usage_quote` (the prices in force as the call starts), which step 5 charges at too;
 3. `hold_place` for it, key "<key>:hold". Under the `block` policy a call the reserve cannot cover is
    refused here, before any request: InsufficientFunds (402, extra needed_micros, available_micros,
    topup_url). A key whose hold already exists (charged, failed or in flight) -> LLMStepAlreadyRun (409);
@@ -41,7 +42,8 @@ Builtin (`LLM_PROVIDER=builtin`, the default): `task.builtin()` is run and check
 free, no network, no hold and no usage (it uses no tokens); `drafted_without_ai=True`.
 
 Every call that got as far as a provider (and every refusal) leaves an LLMRequest row for staff: model,
-tokens, cost, latency, attempts and outcome, never the prompt or the answer.
+tokens, cost, latency, attempts and outcome, never the prompt or the answer. The row is written once, with
+the outcome (an answered call's in the charge's transaction); a call in flight is known by its hold.
 
 Call `llm_run` outside any transaction (a job's work is): the hold must be committed before the request
 goes out, or the reserve's row lock would be held for as long as the model takes. Errors a feature may
