@@ -144,4 +144,3 @@ class RefundForm(forms.Form):
 
     def amount_cents(self) -> int:
         return int(self.cleaned_data["amount"] * 100)
-

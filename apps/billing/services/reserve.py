@@ -119,7 +119,7 @@ def _placeholder(prefix: str, field) -> str:
 
 
 def _named_params(prefix: str, instance, fields) -> dict:
-    """_insert_params by _placeholder's names."""
+    """The values _insert_params gives, keyed by the names _placeholder writes into the statement."""
     values = _insert_params(instance, fields)
     return {f"{prefix}_{field.attname}": value for field, value in zip(fields, values, strict=True)}
 
@@ -296,14 +296,19 @@ RETURNING {{columns}}
 """  # noqa: S608 - a constant fragment
 
 
+@functools.cache
+def _account_columns() -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(field.column) for field in ReserveAccount._meta.concrete_fields)
+
+
 def _debit_fast(*, tenant: Tenant, amount_micros: int, key: str, **source) -> LedgerEntry | None:
     """The common case in two statements: an UPDATE that takes the row lock and applies the policy in its
     WHERE clause, then the ledger INSERT ... ON CONFLICT. Returns None when the policy refuses or there is
     no account yet; raises _KeyAlreadyUsed (to roll the UPDATE back) when the key is a repeat. The caller
     then takes the locked path, which says exactly why, or returns the first entry."""
     fields = ReserveAccount._meta.concrete_fields
-    quote = connection.ops.quote_name
-    statement = _DEBIT_IF_ALLOWED.format(columns=", ".join(quote(field.column) for field in fields))
+    statement = _DEBIT_IF_ALLOWED.format(columns=_account_columns())
     with connection.cursor() as cursor:
         cursor.execute(statement, {"amount": amount_micros, "now": timezone.now(), "tenant": tenant.pk})
         row = cursor.fetchone()
@@ -392,12 +397,6 @@ RETURNING {{columns}}
 
 
 @functools.cache
-def _account_columns() -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(field.column) for field in ReserveAccount._meta.concrete_fields)
-
-
-@functools.cache
 def _hold_if_allowed() -> str:
     return _HOLD_IF_ALLOWED.format(columns=_account_columns())
 
@@ -458,10 +457,10 @@ def _new_hold(
 def _hold_fast(*, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, memo: str) -> Hold | None:
     """The common case in one statement on PostgreSQL (two elsewhere): an UPDATE that takes the account's
     row lock, applies the policy in its WHERE clause and adds to `held_micros`, and the hold's INSERT ...
-    ON CONFLICT. Returns None when
-    the policy refuses or there is no account yet (nothing was written), or when the key is a repeat (the
-    increment is taken back in the same transaction, under the same lock, so no one ever sees it). The
-    caller then takes the locked path, which says exactly why, or returns the first hold.
+    ON CONFLICT. Returns None when the policy refuses or there is no account yet (nothing was written), or
+    when the key is a repeat (the increment is taken back in the same transaction, under the same lock, so
+    no one ever sees it). The caller then takes the locked path, which says exactly why, or returns the
+    first hold.
 
     Due holds are not expired here (that scan cost a query on every hold): the schedule expires them, and
     the locked path expires them before it refuses, so a due hold never stands in the way of a new one."""
@@ -469,22 +468,21 @@ def _hold_fast(*, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, 
     now = timezone.now()
     hold = _new_hold(tenant, None, amount_micros=amount_micros, key=key, memo=memo, ttl=ttl, now=now)
     params = {"amount": amount_micros, "now": now, "tenant": tenant.pk}
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgres:
             cursor.execute(_hold_in_one_statement(), {**params, **_hold_params(hold)})
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            row, hold.pk = row[:-1], row[-1]
         else:
             cursor.execute(_hold_if_allowed(), params)
-            row = cursor.fetchone()
-            if row is None:
-                return None
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        if postgres:
+            row, hold.pk = row[:-1], row[-1]
         account = ReserveAccount.from_db(connection.alias, [field.attname for field in fields], row)
         account.tenant = tenant
         hold.account = account
-        if connection.vendor != "postgresql":
+        if not postgres:
             hold.pk = _insert_unless_exists(hold, ("account_id", "idempotency_key"))
         if hold.pk is None:
             cursor.execute(
@@ -626,16 +624,19 @@ RETURNING balance_micros
 """
 
 
+# The capture entry's columns the statement computes from the rows it changed; the rest are parameters.
+_CAPTURE_COMPUTED = {
+    "account_id": "spent.id",
+    "amount_micros": "-spent.captured_micros",
+    "balance_after_micros": "spent.balance_micros",
+}
+
+
 @functools.cache
 def _capture_statement() -> str:
     fields = [field for field in LedgerEntry._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    computed = {
-        "account_id": "spent.id",
-        "amount_micros": "-spent.captured_micros",
-        "balance_after_micros": "spent.balance_micros",
-    }
-    exprs = [computed.get(field.attname, _placeholder("e", field)) for field in fields]
+    exprs = [_CAPTURE_COMPUTED.get(field.attname, _placeholder("e", field)) for field in fields]
     return f"""
 WITH locked AS (
     SELECT id FROM billing_reserveaccount WHERE tenant_id = %(tenant)s FOR UPDATE
@@ -666,11 +667,10 @@ def _capture_in_one_statement(entry: LedgerEntry, cost_micros: int, now) -> tupl
     of data-modifying CTEs (each works from what the one before it returned; the hold's UPDATE needs the
     locked account's id, so the account is locked first, the fixed order). (held, captured, entries
     inserted) or None when there is no pending hold of that id in the workspace."""
-    computed = ("account_id", "amount_micros", "balance_after_micros")
     fields = [
         field
         for field in LedgerEntry._meta.concrete_fields
-        if not field.primary_key and field.attname not in computed
+        if not field.primary_key and field.attname not in _CAPTURE_COMPUTED
     ]
     params = _named_params("e", entry, fields)
     params.update(tenant=entry.tenant_id, now=now, cost=cost_micros, hold=entry.hold_id)
