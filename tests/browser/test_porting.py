@@ -58,9 +58,12 @@ def looks(page, shot, name: str, selector: str = ".ar-preview-table") -> None:
         for theme in ("light", "dark"):
             page.evaluate("theme => document.documentElement.setAttribute('data-bs-theme', theme)", theme)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
-            wrap = page.locator(selector).first
-            scroll = wrap.evaluate(
-                "table => [table.parentElement.scrollWidth, table.parentElement.clientWidth]"
+            # Looked up and measured in one evaluation: a polling card may swap itself out in between.
+            expect(page.locator(selector).first).to_be_attached()
+            scroll = page.evaluate(
+                "selector => { const box = document.querySelector(selector).parentElement;"
+                " return [box.scrollWidth, box.clientWidth]; }",
+                selector,
             )
             assert scroll[0] <= scroll[1] + 1, (name, width, scroll)  # no horizontal scrolling inside
             shot(f"{name}-{width}-{theme}")
