@@ -474,21 +474,11 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
         data = _converse(provider, task, usage)
         if job is not None:
             job_check_cancelled(job)
-        with transaction.atomic():  # the charge, the job's cost and the log row commit together
-            event = billing.usage_record(
-                tenant=tenant,
-                quantities=usage.quantities(),
-                idempotency_key=key,
-                model=provider.model,
-                hold_id=hold.pk if hold else None,
-                duration_ms=log.elapsed_ms(),
-                job_reference=f"job:{job.pk}" if job else "",
-                estimated=usage.estimated,
-                quote=quote,
-            )
+
+        def recorded(event) -> None:  # inside the charge's transaction: the job's cost and the log row
             if job is not None:
                 job_cost_add(job, event.cost_micros)
-            row = log.finish(
+            log.finish(
                 LLMRequest.Outcome.OK,
                 strict=True,
                 prompt_tokens=usage.prompt_tokens,
@@ -498,6 +488,20 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
                 attempts=usage.tries,
                 usage_event_id=event.pk,
             )
+
+        event = billing.usage_record(
+            tenant=tenant,
+            quantities=usage.quantities(),
+            idempotency_key=key,
+            model=provider.model,
+            hold_id=hold.pk if hold else None,
+            duration_ms=log.elapsed_ms(),
+            job_reference=f"job:{job.pk}" if job else "",
+            estimated=usage.estimated,
+            quote=quote,
+            then=recorded,
+        )
+        row = log.row
     except BaseException as exc:
         _void(tenant, hold)
         shown = _failed(exc, log=log, usage=usage, provider=provider, held=held, job=job)

@@ -212,6 +212,42 @@ def test_it_prices_usage_at_its_quote(tenant, rate_card):
         )
 
 
+def test_it_runs_the_callers_bookkeeping_inside_the_charge(tenant, rate_card):
+    """`then` commits with the charge or not at all: a failure in it leaves money as it was."""
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    hold = services.hold_place(tenant=tenant, amount_micros=10_000, idempotency_key="b:hold")
+    seen = []
+
+    def fails(event):
+        seen.append((event.pk, connection.in_atomic_block))
+        raise RuntimeError("the caller's record could not be written")
+
+    with pytest.raises(RuntimeError):
+        services.usage_record(
+            tenant=tenant,
+            quantities=TOKENS,
+            idempotency_key="b",
+            model="gpt-4o-mini",
+            hold_id=hold.pk,
+            then=fails,
+        )
+    assert seen and seen[0][0] is not None and seen[0][1]
+    assert not UsageEvent.objects.exists()
+    hold.refresh_from_db()
+    assert hold.status == Hold.Status.PENDING and _account(tenant).balance_micros == DOLLAR
+
+    event = services.usage_record(
+        tenant=tenant,
+        quantities=TOKENS,
+        idempotency_key="b",
+        model="gpt-4o-mini",
+        hold_id=hold.pk,
+        then=lambda event: seen.append(event.cost_micros),
+    )
+    assert seen[-1] == event.cost_micros == TOKENS_COST
+    assert _account(tenant).balance_micros == DOLLAR - TOKENS_COST
+
+
 @needs_postgres[0]
 @needs_postgres[1]
 @pytest.mark.django_db(transaction=True)

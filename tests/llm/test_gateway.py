@@ -4,7 +4,10 @@ import json
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from apps.accounts.models import Tenant
 from apps.billing import services
 from apps.billing.errors import InsufficientFunds
 from apps.billing.models import Hold, LedgerEntry, ReserveAccount, UsageEvent
@@ -12,6 +15,7 @@ from apps.llm.errors import ConfidentialNotAllowed, LLMBadAnswer, LLMStepAlready
 from apps.llm.gateway import llm_estimate, llm_provider_info, llm_run
 from apps.llm.models import LLMRequest
 from apps.llm.tokens import prompt_tokens_estimate
+from tests.concurrency import needs_postgres
 from tests.llm.conftest import GOOD, MODEL, SCHEMA, make_task
 
 DOLLAR = 1_000_000
@@ -67,6 +71,24 @@ def test_it_holds_calls_and_charges_the_reported_usage(tenant, llm_on):
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     assert json.dumps(SCHEMA, sort_keys=True, separators=(",", ":")) in body["messages"][0]["content"]
     assert body["messages"][1]["content"] == task.prompt
+
+
+@needs_postgres[0]
+@needs_postgres[1]
+@pytest.mark.django_db(transaction=True)
+def test_it_meters_a_call_in_nine_statements(llm_on):
+    """Outside any transaction, as a job runs it: the quote; the hold (BEGIN, one statement, COMMIT); the
+    charge with the log row (BEGIN, the event, the capture, the row, COMMIT). bench/llm.py times it."""
+    tenant = Tenant.objects.create(name="Counted", slug="counted")
+    services.rate_card_install_default()
+    _fund(tenant)
+    llm_on.answer(GOOD, usage=(120, 30), times=None)
+    llm_run(tenant=tenant, task=make_task(), idempotency_key="warm")
+    with CaptureQueriesContext(connection) as counted:
+        result = llm_run(tenant=tenant, task=make_task(), idempotency_key="counted")
+    statements = [query["sql"].split()[0].upper() for query in counted.captured_queries]
+    assert statements == ["WITH", "BEGIN", "WITH", "COMMIT", "BEGIN", "WITH", "WITH", "INSERT", "COMMIT"]
+    assert LLMRequest.objects.get(idempotency_key="counted").usage_event_id == result.usage_event_id
 
 
 def test_it_never_keeps_the_prompt_or_the_answer_in_the_log(tenant, llm_on):

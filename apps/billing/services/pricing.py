@@ -1,6 +1,7 @@
 """Rate cards and usage: price an event with the version in force at its time, then charge the reserve."""
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -332,6 +333,7 @@ def usage_record(
     job_reference: str = "",
     estimated: bool = False,
     quote: PriceQuote | None = None,
+    then: Callable[[UsageEvent], None] | None = None,
 ) -> UsageEvent:
     """Record usage, price it with the version in force at `occurred_at`, and charge it in one transaction.
 
@@ -340,8 +342,40 @@ def usage_record(
     With a hold, the cost is captured from it (the unused part released); anything above the hold is
     deducted under the account's policy. Without one, the cost is deducted. Same key, same usage: the
     first event is returned; same key with other quantities is a conflict. With a `quote`
-    (usage_quote), the usage occurred at the quote's time and is priced with its prices.
+    (usage_quote), the usage occurred at the quote's time and is priced with its prices. `then(event)`
+    runs inside the same transaction once the usage is charged (or found), so that the caller's own record
+    of it commits with the charge or not at all, without a transaction (and a savepoint) around this one.
     """
+    event = _usage_charge(
+        tenant=tenant,
+        quantities=quantities,
+        idempotency_key=idempotency_key,
+        model=model,
+        occurred_at=occurred_at,
+        hold_id=hold_id,
+        duration_ms=duration_ms,
+        job_reference=job_reference,
+        estimated=estimated,
+        quote=quote,
+    )
+    if then is not None:
+        then(event)
+    return event
+
+
+def _usage_charge(
+    *,
+    tenant: Tenant,
+    quantities: dict,
+    idempotency_key: str,
+    model: str,
+    occurred_at: datetime | None,
+    hold_id: int | None,
+    duration_ms: int,
+    job_reference: str,
+    estimated: bool,
+    quote: PriceQuote | None,
+) -> UsageEvent:
     key = _check_key(idempotency_key)
     occurred_at = occurred_at or (quote.at if quote else timezone.now())
     if timezone.is_naive(occurred_at):
