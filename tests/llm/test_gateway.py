@@ -91,6 +91,25 @@ def test_it_meters_a_call_in_nine_statements(llm_on):
     assert LLMRequest.objects.get(idempotency_key="counted").usage_event_id == result.usage_event_id
 
 
+def test_it_keeps_nothing_and_records_the_refusal_when_the_answer_costs_more_than_the_reserve(tenant, llm_on):
+    from apps.core.models import Event
+
+    task = make_task()
+    held = llm_estimate(tenant=tenant, tasks=[task])
+    _fund(tenant, held)  # covers the hold, not a penny more
+    llm_on.answer(GOOD, usage=(held, 30))  # the server reports far more tokens than the hold allowed for
+
+    with pytest.raises(InsufficientFunds, match=r"cost more than the .* held for it"):
+        llm_run(tenant=tenant, task=task, idempotency_key="over")
+
+    assert _balance(tenant) == _available(tenant) == held
+    assert Hold.objects.get().status == Hold.Status.VOIDED and not UsageEvent.objects.exists()
+    log = LLMRequest.objects.get()
+    assert (log.outcome, log.error_kind) == ("refused", "above_hold")
+    (refused,) = Event.objects.filter(kind="billing.reserve.refused")
+    assert refused.data["needed_micros"] > 0
+
+
 def test_it_never_keeps_the_prompt_or_the_answer_in_the_log(tenant, llm_on):
     _fund(tenant)
     llm_on.answer(GOOD)
