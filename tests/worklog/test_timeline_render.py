@@ -1,6 +1,8 @@
 """The timeline's rows are precomputed per entry (dates, URL, chips, flags) instead of being worked out by
 the template on every row. The HTML must stay what it was: these tests render fixed data and compare it with
 files written from the template before the change (tests/worklog/golden/), ids and cursors normalised.
+Since each entry's list item is written in Python (views/rows.py, entry_row_html), the files hold its
+output, which equals the template's but for blank lines (compared with runs of whitespace collapsed).
 
 Regenerate (only when a change of the page is intended) with
 `WORKLOG_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/worklog/test_timeline_render.py`.
