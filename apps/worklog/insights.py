@@ -1,11 +1,12 @@
 """Reads for the dashboard's insight tiles: this and the previous week and month, the weekly streak, the
-top skills of the last 90 days, follow-ups due and entries without an impact statement.
+top skills of the last three months, follow-ups due and entries without an impact statement.
 
-Everything here reads in four queries, and none reads the whole log: one aggregate over the two months the
+Everything here reads in three queries, and none reads the whole log: one aggregate over the two months the
 periods span (a range of the timeline index); one row of bounded probes — for each of the streak's weeks
 whether it has an entry (an index probe each), and the totals counted up to `COUNTED_MAX` (an index scan of
-at most that many rows: "999+" past it); one aggregate of the skills of the last 90 days' entries, and one
-for the names of the leading skills. Always scoped by tenant.
+at most that many rows: "999+" past it); and the leading skills from the skills' monthly counters
+(`SkillMonth`, kept by services/counters.py: a few rows per skill, not the links of every recent entry).
+Always scoped by tenant.
 """
 
 from calendar import monthrange
@@ -14,14 +15,14 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import BooleanField, Count, DateField, Exists, IntegerField, Q, QuerySet, Subquery
+from django.db.models import Count, DateField, Exists, IntegerField, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import Tenant
-from apps.worklog.models import Entry, Skill
+from apps.worklog.models import Entry, SkillMonth
 
 STREAK_WEEKS_MAX = 104
-TOP_SKILLS_DAYS = 90
+TOP_SKILLS_MONTHS = 3  # this month and the two before
 TOP_SKILLS_SHOWN = 5
 COUNTED_MAX = 999  # the tiles say "999+" past this
 
@@ -77,19 +78,6 @@ def month_end_of(day: date) -> date:
     return day.replace(day=monthrange(day.year, day.month)[1])
 
 
-def _links_of(entries: QuerySet) -> QuerySet:
-    """The entry-skill links of `entries` (a `values("pk")` queryset). On PostgreSQL as
-    `entry_id = ANY(ARRAY(<entries>))`: one probe of the link table's entry index per entry, where a join or
-    `IN (SELECT ...)` is planned as a scan of every workspace's links (issue 10: 100 ms at 100k entries)."""
-    links = Entry.skills.through.objects.all()
-    if connection.vendor != "postgresql":
-        return links.filter(entry_id__in=entries)
-    sql, params = entries.query.sql_with_params()
-    where = f'"worklog_entry_skills"."entry_id" = ANY(ARRAY({sql}))'
-    condition = RawSQL(where, params, BooleanField())  # noqa: S611 - the ORM's own SQL and parameters
-    return links.filter(condition)
-
-
 # On PostgreSQL the streak's weeks are probed inside one expression: a series of week starts, each kept when
 # an index probe finds an entry in it. (As 105 ORM `Exists` columns, compiling the query took longer than
 # running it: most of the dashboard's time.)
@@ -115,20 +103,18 @@ def _week_probes(tenant, live: QuerySet, week_starts: list[date]) -> dict:
     }
 
 
-def _top_skills(links: QuerySet) -> list[tuple[str, int]]:
-    """The TOP_SKILLS_SHOWN skills with the most of `links`, most first, ties by name: counted per skill id
-    alone (a hash aggregate, where grouping by name too sorted every link), then named."""
-    counts = dict(
-        links.order_by().values("skill_id").annotate(n=Count("entry_id")).values_list("skill_id", "n")
+def _top_skills(tenant, since: date) -> list[tuple[str, int]]:
+    """The TOP_SKILLS_SHOWN skills with the most live entries dated from `since` (a month's first day) on,
+    most first, ties by name: their monthly counters added up, in one query."""
+    rows = (
+        SkillMonth.objects.filter(tenant=tenant, month__gte=since)
+        .values("skill_id", "skill__name")
+        .annotate(n=Sum("entry_count"))
+        .filter(n__gt=0)
+        .order_by("-n", "skill__name", "skill_id")
+        .values_list("skill__name", "n")
     )
-    if not counts:
-        return []
-    cut = sorted(counts.values(), reverse=True)[:TOP_SKILLS_SHOWN][-1]
-    named = Skill.objects.filter(pk__in=[pk for pk, n in counts.items() if n >= cut]).order_by("name", "pk")
-    ranked = sorted(
-        enumerate(named.values_list("pk", "name")), key=lambda item: (-counts[item[1][0]], item[0])
-    )
-    return [(name, counts[pk]) for _position, (pk, name) in ranked[:TOP_SKILLS_SHOWN]]
+    return list(rows[:TOP_SKILLS_SHOWN])
 
 
 def _as_date(value) -> date:
@@ -136,8 +122,8 @@ def _as_date(value) -> date:
 
 
 def dashboard_insights(*, tenant, today: date) -> Insights:
-    """Counts for this and the previous week and month, the weekly streak, the top skills of the last 90
-    days, follow-ups due and entries without an impact statement. `today` is the person's own date.
+    """Counts for this and the previous week and month, the weekly streak, the top skills of this month and
+    the two before, follow-ups due and entries without an impact statement. `today` is the person's own date.
 
     The streak counts calendar weeks (Monday to Sunday) in a row with at least one entry, ending with this
     week, or with last week while this week has none yet (it can still be kept). It looks back at most
@@ -184,9 +170,10 @@ def dashboard_insights(*, tenant, today: date) -> Insights:
         streak += 1
         cursor_week -= timedelta(weeks=1)
 
-    skills_since = today - timedelta(days=TOP_SKILLS_DAYS - 1)
-    recent = live.filter(occurred_on__gte=skills_since, occurred_on__lte=today).order_by().values("pk")
-    top_skills = _top_skills(_links_of(recent))
+    skills_since = month_start
+    for _ in range(TOP_SKILLS_MONTHS - 1):
+        skills_since = month_start_of(skills_since - timedelta(days=1))
+    top_skills = _top_skills(tenant, skills_since)
 
     def bounded(name: str) -> tuple[int, bool]:
         number = probes.get(name) or 0

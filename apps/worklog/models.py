@@ -57,6 +57,23 @@ class Skill(TenantOwnedModel):
         return self.name
 
 
+class SkillMonth(TenantOwnedModel):
+    """How many live entries dated in one calendar month (`month`, its first day) have the skill: a counter
+    kept in step with `Skill.entry_count` (counters.py), so the dashboard's top skills of the last months
+    add up a few rows per skill instead of reading the links of every recent entry."""
+
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField()
+    entry_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["skill", "month"], name="skill_month_unique")]
+        indexes = [models.Index(fields=["tenant", "month"], name="skill_month_by_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.skill_id} {self.month:%Y-%m}: {self.entry_count}"
+
+
 class Tag(TenantOwnedModel):
     name = models.CharField(max_length=50)
 
@@ -120,7 +137,13 @@ class Entry(TenantOwnedModel):
                 name="entry_without_impact",
                 condition=models.Q(deleted_at__isnull=True, impact=""),
             ),
-            models.Index(fields=["tenant", "outcome_pending", "follow_up_on"], name="entry_follow_up"),
+            # Results due (the dashboard's count and card, the timeline's "result due"): live pending
+            # entries alone, so counting up to the tile's bound reads the index only.
+            models.Index(
+                fields=["tenant", "follow_up_on"],
+                name="entry_follow_up_live",
+                condition=models.Q(deleted_at__isnull=True, outcome_pending=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

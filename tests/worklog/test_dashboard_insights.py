@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.worklog.insights import STREAK_WEEKS_MAX, dashboard_insights
+from apps.worklog.insights import STREAK_WEEKS_MAX, dashboard_insights, month_start_of
 from apps.worklog.models import Entry
 from tests.worklog.conftest import htmx
 
@@ -84,17 +84,42 @@ def test_it_counts_the_streak_in_weeks_in_the_persons_time_zone(alice_client, ma
     assert streak.startswith("Weekly streak 4 weeks") and "In a row with an entry" in streak
 
 
-def test_it_lists_the_top_skills_of_the_last_90_days(alice_client, make_entry, frozen):
-    make_entry("Old", occurred_on=TODAY_BERLIN - timedelta(days=90), skills=["Fortran"])
-    make_entry("Recent", occurred_on=TODAY_BERLIN - timedelta(days=89), skills=["Go", "SQL"])
+def test_it_lists_the_top_skills_of_this_month_and_the_two_before(alice_client, make_entry, frozen):
+    since = month_start_of(
+        month_start_of(month_start_of(TODAY_BERLIN) - timedelta(days=1)) - timedelta(days=1)
+    )
+    make_entry("Old", occurred_on=since - timedelta(days=1), skills=["Fortran"])
+    make_entry("Recent", occurred_on=since, skills=["Go", "SQL"])
     make_entry("Recent too", occurred_on=TODAY_BERLIN, skills=["Go"])
     page = alice_client.get(reverse("dashboard")).content.decode()
     start = page.index('id="top-skills-title"')
     card = page[start : page.index("</section>", start)]
     assert "Fortran" not in card
     assert card.index(">Go<") < card.index(">SQL<")
-    since = (TODAY_BERLIN - timedelta(days=89)).isoformat()
-    assert f'href="/log/?skill=Go&amp;since={since}"' in card
+    assert f"Most used since {since.day} {since:%B}." in card
+    assert f'href="/log/?skill=Go&amp;since={since.isoformat()}"' in card
+
+
+def test_it_moves_the_top_skills_with_every_change_of_the_log(tenant, alice, make_entry):
+    from apps.worklog import services
+
+    today = date(2025, 3, 13)
+    entry = make_entry("Paired", occurred_on=today, skills=["Go"])
+    make_entry("Queried", occurred_on=today, skills=["SQL"])
+    make_entry("Queried again", occurred_on=today, skills=["SQL"])
+    assert dashboard_insights(tenant=tenant, today=today).top_skills == [("SQL", 2), ("Go", 1)]
+
+    services.entry_update(entry=entry, actor=alice, skills=["Go", "Rust"], occurred_on=date(2024, 12, 31))
+    assert dashboard_insights(tenant=tenant, today=today).top_skills == [
+        ("SQL", 2)
+    ]  # moved out of the months
+    services.entry_update(entry=entry, actor=alice, occurred_on=today)
+    assert dashboard_insights(tenant=tenant, today=today).top_skills == [("SQL", 2), ("Go", 1), ("Rust", 1)]
+    services.entry_delete(entry=entry, actor=alice)
+    assert dashboard_insights(tenant=tenant, today=today).top_skills == [("SQL", 2)]
+    services.entry_restore(entry=entry, actor=alice)
+    assert dashboard_insights(tenant=tenant, today=today).top_skills == [("SQL", 2), ("Go", 1), ("Rust", 1)]
+    assert services.skill_counts_check(tenant=tenant) == []
 
 
 def test_it_links_what_still_needs_work_to_the_filtered_timeline(alice_client, make_entry, frozen):
@@ -182,9 +207,9 @@ def test_it_reads_the_dashboard_in_the_same_number_of_queries_at_any_size(
         alice_client.get(reverse("dashboard"), HTTP_HX_TARGET="dashboard-worklog", **htmx())
 
 
-def test_it_reads_the_insights_in_four_queries(tenant, make_entry, django_assert_num_queries):
+def test_it_reads_the_insights_in_three_queries(tenant, make_entry, django_assert_num_queries):
     _fill(make_entry, 30)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         result = dashboard_insights(tenant=tenant, today=date(2025, 3, 13))
     assert result.total == 30 and result.without_impact == 15 and result.follow_ups_due == 6
 

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from apps.worklog.followups import FOLLOW_UPS_SHOWN, entry_follow_up_list
-from apps.worklog.insights import TOP_SKILLS_DAYS, dashboard_insights
+from apps.worklog.insights import dashboard_insights
 
 register = template.Library()
 
@@ -107,5 +107,5 @@ def worklog_insights(context) -> dict:
             {"name": name, "count": count, "url": _timeline_url(skill=name, since=insights.top_skills_since)}
             for name, count in insights.top_skills
         ],
-        "top_skills_days": TOP_SKILLS_DAYS,
+        "top_skills_since": insights.top_skills_since,
     }

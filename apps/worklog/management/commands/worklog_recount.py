@@ -22,8 +22,12 @@ class Command(BaseCommand):
                 raise CommandError(f"There is no workspace with the slug “{workspace}”.")
         wrong = services.skill_counts_check(tenant=tenant)
         for row in wrong:
+            months = "".join(
+                f"; {month:%Y-%m} stored {stored}, counted {counted}"
+                for month, (stored, counted) in sorted(row["months"].items())
+            )
             self.stdout.write(
-                f"skill {row['id']} “{row['name']}”: stored {row['stored']}, counted {row['counted']}"
+                f"skill {row['id']} “{row['name']}”: stored {row['stored']}, counted {row['counted']}{months}"
             )
         if not wrong:
             self.stdout.write("Every skill's counters match the log.")
