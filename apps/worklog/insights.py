@@ -1,11 +1,11 @@
 """Reads for the dashboard's insight tiles: this and the previous week and month, the weekly streak, the
 top skills of the last three months, follow-ups due and entries without an impact statement.
 
-Everything here reads in three queries, and none reads the whole log: one aggregate over the two months the
-periods span (a range of the timeline index); one row of bounded probes — for each of the streak's weeks
-whether it has an entry (an index probe each), and the totals counted up to `COUNTED_MAX` (an index scan of
-at most that many rows: "999+" past it); and the leading skills from the skills' monthly counters
-(`SkillMonth`, kept by services/counters.py: a few rows per skill, not the links of every recent entry).
+None of it reads the whole log: an aggregate over the two months the periods span (a range of the timeline
+index); bounded probes — for each of the streak's weeks whether it has an entry (an index probe each), and
+the totals counted up to `COUNTED_MAX` (an index scan of at most that many rows: "999+" past it); and the
+leading skills from the skills' monthly counters (`SkillMonth`, kept by services/counters.py: a few rows
+per skill, not the links of every recent entry). One statement on PostgreSQL, three queries elsewhere.
 Always scoped by tenant.
 """
 
@@ -13,10 +13,8 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Count, DateField, Exists, IntegerField, Q, QuerySet, Subquery, Sum
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Exists, IntegerField, Q, QuerySet, Subquery, Sum
 
 from apps.accounts.models import Tenant
 from apps.worklog.models import Entry, SkillMonth
@@ -78,43 +76,119 @@ def month_end_of(day: date) -> date:
     return day.replace(day=monthrange(day.year, day.month)[1])
 
 
-# On PostgreSQL the streak's weeks are probed inside one expression: a series of week starts, each kept when
-# an index probe finds an entry in it. (As 105 ORM `Exists` columns, compiling the query took longer than
-# running it: most of the dashboard's time.)
-_WEEKS_SQL = """ARRAY(
-    SELECT week::date FROM generate_series(%s::date, %s::date, interval '7 days') AS week
-    WHERE EXISTS (
-        SELECT 1 FROM "worklog_entry" probe
-        WHERE probe."tenant_id" = %s AND probe."deleted_at" IS NULL
-            AND probe."occurred_on" >= week::date AND probe."occurred_on" < week::date + 7
+@dataclass(frozen=True)
+class _Figures:
+    periods: dict[str, int]  # entries in each period
+    bounded: dict[str, int]  # total, follow_ups_due, without_impact: counted up to COUNTED_MAX + 1
+    weeks: set[date]  # the week starts (of those probed) that have an entry
+    top_skills: list[tuple[str, int]]
+
+
+# PostgreSQL: every figure in one statement (as ORM queries, building and compiling them took longer than
+# running them). The streak's weeks are a series of week starts, each kept when an index probe finds an
+# entry in it; the workspace is compared as a bigint, the column's type, so every probe is an index range.
+_FIGURES_SQL = """
+SELECT
+    (SELECT json_build_object(
+        'this_week', COUNT(*) FILTER (WHERE e.occurred_on BETWEEN %(this_week_0)s AND %(this_week_1)s),
+        'last_week', COUNT(*) FILTER (WHERE e.occurred_on BETWEEN %(last_week_0)s AND %(last_week_1)s),
+        'this_month', COUNT(*) FILTER (WHERE e.occurred_on BETWEEN %(this_month_0)s AND %(this_month_1)s),
+        'last_month', COUNT(*) FILTER (WHERE e.occurred_on BETWEEN %(last_month_0)s AND %(last_month_1)s))
+     FROM worklog_entry e
+     WHERE e.tenant_id = %(tenant)s::bigint AND e.deleted_at IS NULL
+       AND e.occurred_on BETWEEN %(periods_from)s AND %(periods_to)s),
+    (SELECT COUNT(*) FROM (
+        SELECT 1 FROM worklog_entry e WHERE e.tenant_id = %(tenant)s::bigint AND e.deleted_at IS NULL
+        ORDER BY e.occurred_on DESC, e.id DESC LIMIT %(bound)s) counted),
+    (SELECT COUNT(*) FROM (
+        SELECT 1 FROM worklog_entry e
+        WHERE e.tenant_id = %(tenant)s::bigint AND e.deleted_at IS NULL AND e.outcome_pending
+          AND e.follow_up_on <= %(today)s
+        LIMIT %(bound)s) counted),
+    (SELECT COUNT(*) FROM (
+        SELECT 1 FROM worklog_entry e
+        WHERE e.tenant_id = %(tenant)s::bigint AND e.deleted_at IS NULL AND e.impact = ''
+        ORDER BY e.occurred_on DESC, e.id DESC LIMIT %(bound)s) counted),
+    ARRAY(
+        SELECT week::date
+        FROM generate_series(%(weeks_from)s::date, %(weeks_to)s::date, interval '7 days') week
+        WHERE EXISTS (
+            SELECT 1 FROM worklog_entry probe
+            WHERE probe.tenant_id = %(tenant)s::bigint AND probe.deleted_at IS NULL
+              AND probe.occurred_on >= week::date AND probe.occurred_on < week::date + 7)),
+    (SELECT COALESCE(json_agg(json_build_array(top.name, top.n) ORDER BY top.n DESC, top.name, top.id), '[]')
+     FROM (
+        SELECT s.id, s.name, SUM(m.entry_count) AS n
+        FROM worklog_skillmonth m JOIN worklog_skill s ON s.id = m.skill_id
+        WHERE m.tenant_id = %(tenant)s::bigint AND m.month >= %(skills_since)s
+        GROUP BY s.id, s.name HAVING SUM(m.entry_count) > 0
+        ORDER BY n DESC, s.name, s.id LIMIT %(shown)s) top)
+"""
+
+
+def _figures_in_one_statement(tenant, *, periods, week_starts, today, skills_since) -> _Figures:
+    spans = list(periods.values())
+    params = {
+        "tenant": tenant.pk,
+        "periods_from": min(since for since, _ in spans),
+        "periods_to": max(until for _, until in spans),
+        "bound": COUNTED_MAX + 1,
+        "today": today,
+        "weeks_from": min(week_starts),
+        "weeks_to": max(week_starts),
+        "skills_since": skills_since,
+        "shown": TOP_SKILLS_SHOWN,
+    }
+    for name, (since, until) in periods.items():
+        params[f"{name}_0"], params[f"{name}_1"] = since, until
+    with connection.cursor() as cursor:
+        cursor.execute(_FIGURES_SQL, params)
+        period_counts, total, follow_ups_due, without_impact, weeks, top_skills = cursor.fetchone()
+    return _Figures(
+        periods=period_counts,
+        bounded={"total": total, "follow_ups_due": follow_ups_due, "without_impact": without_impact},
+        weeks={_as_date(day) for day in weeks},
+        top_skills=[(name, int(n)) for name, n in top_skills],
     )
-)"""
 
 
-def _week_probes(tenant, live: QuerySet, week_starts: list[date]) -> dict:
-    """Columns telling which of `week_starts` have an entry: `weeks` (an array of those week starts) on
-    PostgreSQL; elsewhere one EXISTS column per week, `week_<n>`."""
-    if connection.vendor == "postgresql":
-        params = [min(week_starts), max(week_starts), tenant.pk]
-        return {"weeks": RawSQL(_WEEKS_SQL, params, ArrayField(DateField()))}  # noqa: S611 - fixed SQL
-    return {
+def _figures_in_queries(tenant, *, periods, week_starts, today, skills_since) -> _Figures:
+    """The same figures through the ORM, in three queries: elsewhere than on PostgreSQL."""
+    live = Entry.objects.for_tenant(tenant).filter(deleted_at__isnull=True)
+    spans = list(periods.values())
+    counts = live.filter(
+        occurred_on__gte=min(since for since, _ in spans), occurred_on__lte=max(until for _, until in spans)
+    ).aggregate(**{name: Count("id", filter=Q(occurred_on__range=span)) for name, span in periods.items()})
+    weeks = {
         f"week_{n}": Exists(live.filter(occurred_on__gte=start, occurred_on__lte=start + timedelta(days=6)))
         for n, start in enumerate(week_starts)
     }
-
-
-def _top_skills(tenant, since: date) -> list[tuple[str, int]]:
-    """The TOP_SKILLS_SHOWN skills with the most live entries dated from `since` (a month's first day) on,
-    most first, ties by name: their monthly counters added up, in one query."""
-    rows = (
-        SkillMonth.objects.filter(tenant=tenant, month__gte=since)
+    probes = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .values(
+            total=CountUpTo(live, COUNTED_MAX),
+            follow_ups_due=CountUpTo(
+                live.filter(outcome_pending=True, follow_up_on__lte=today).order_by(), COUNTED_MAX
+            ),
+            without_impact=CountUpTo(live.filter(impact=""), COUNTED_MAX),
+            **weeks,
+        )
+        .first()
+    ) or {}
+    top_skills = (
+        SkillMonth.objects.filter(tenant=tenant, month__gte=skills_since)
         .values("skill_id", "skill__name")
         .annotate(n=Sum("entry_count"))
         .filter(n__gt=0)
         .order_by("-n", "skill__name", "skill_id")
         .values_list("skill__name", "n")
     )
-    return list(rows[:TOP_SKILLS_SHOWN])
+    return _Figures(
+        periods=counts,
+        bounded={name: probes.get(name) or 0 for name in ("total", "follow_ups_due", "without_impact")},
+        weeks={start for n, start in enumerate(week_starts) if probes.get(f"week_{n}")},
+        top_skills=list(top_skills[:TOP_SKILLS_SHOWN]),
+    )
 
 
 def _as_date(value) -> date:
@@ -139,30 +213,15 @@ def dashboard_insights(*, tenant, today: date) -> Insights:
         "this_month": (month_start, month_end_of(today)),
         "last_month": (last_month_start, month_start - timedelta(days=1)),
     }
-    live = Entry.objects.for_tenant(tenant).filter(deleted_at__isnull=True)
-    spans = list(periods.values())
-    counts = live.filter(
-        occurred_on__gte=min(since for since, _ in spans), occurred_on__lte=max(until for _, until in spans)
-    ).aggregate(**{name: Count("id", filter=Q(occurred_on__range=span)) for name, span in periods.items()})
-
     oldest_week = week_start - timedelta(weeks=STREAK_WEEKS_MAX)
     week_starts = [week_start - timedelta(weeks=n) for n in range(STREAK_WEEKS_MAX + 1)]
-    probes = (
-        Tenant.objects.filter(pk=tenant.pk)
-        .values(
-            total=CountUpTo(live, COUNTED_MAX),
-            follow_ups_due=CountUpTo(
-                live.filter(outcome_pending=True, follow_up_on__lte=today).order_by(), COUNTED_MAX
-            ),
-            without_impact=CountUpTo(live.filter(impact=""), COUNTED_MAX),
-            **_week_probes(tenant, live, week_starts),
-        )
-        .first()
-    ) or {}
-    if "weeks" in probes:
-        weeks = {_as_date(day) for day in probes["weeks"] or []}
-    else:
-        weeks = {start for n, start in enumerate(week_starts) if probes.get(f"week_{n}")}
+    skills_since = month_start
+    for _ in range(TOP_SKILLS_MONTHS - 1):
+        skills_since = month_start_of(skills_since - timedelta(days=1))
+    read = _figures_in_one_statement if connection.vendor == "postgresql" else _figures_in_queries
+    figures = read(tenant, periods=periods, week_starts=week_starts, today=today, skills_since=skills_since)
+
+    weeks = figures.weeks
     has_this_week = week_start in weeks
     cursor_week = week_start if has_this_week else last_week_start
     streak = 0
@@ -170,13 +229,8 @@ def dashboard_insights(*, tenant, today: date) -> Insights:
         streak += 1
         cursor_week -= timedelta(weeks=1)
 
-    skills_since = month_start
-    for _ in range(TOP_SKILLS_MONTHS - 1):
-        skills_since = month_start_of(skills_since - timedelta(days=1))
-    top_skills = _top_skills(tenant, skills_since)
-
     def bounded(name: str) -> tuple[int, bool]:
-        number = probes.get(name) or 0
+        number = figures.bounded[name]
         return min(number, COUNTED_MAX), number > COUNTED_MAX
 
     total, total_more = bounded("total")
@@ -185,12 +239,12 @@ def dashboard_insights(*, tenant, today: date) -> Insights:
     return Insights(
         total=total,
         total_more=total_more,
-        **{name: PeriodCount(*span, counts[name]) for name, span in periods.items()},
+        **{name: PeriodCount(*span, figures.periods[name]) for name, span in periods.items()},
         streak_weeks=streak,
         streak_since=cursor_week + timedelta(weeks=1) if streak else None,
         streak_has_this_week=has_this_week,
         streak_capped=cursor_week < oldest_week,
-        top_skills=top_skills,
+        top_skills=figures.top_skills,
         top_skills_since=skills_since,
         follow_ups_due=follow_ups_due,
         follow_ups_due_more=follow_ups_due_more,

@@ -29,7 +29,6 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
     Case,
     DateField,
@@ -44,7 +43,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -232,11 +231,11 @@ def _postgres_window_rows(base: QuerySet, terms: list[str], *, tenant_id: int) -
     older = base.filter(TupleLessThan(Tuple(F("occurred_on"), F("id")), (last_day, last_id)))
     wanted = SEARCH_WINDOW + 1 - len(hits)
     if len(hits) <= PROBE_ROWS * RARE_SHARE:
-        # The GIN index, with the workspace as its first key (a bigint, as btree_gin compares it), finds the
-        # few older matches; ordering by an expression keeps the planner from walking the timeline instead.
+        # The GIN index, with the workspace as its first key (compared as a bigint by `base`, as btree_gin
+        # needs), finds the few older matches; ordering by an expression keeps the planner from walking the
+        # timeline instead.
         rest = (
-            older.filter(tenant_id=Cast(Value(tenant_id), BigIntegerField()))
-            .alias(search_document=_document())
+            older.alias(search_document=_document())
             .filter(search_document=_tsquery(terms))
             .annotate(doc=_document(), newest=RawSQL('"worklog_entry"."occurred_on" + 0', [], DateField()))
             .order_by("-newest", "-id")
