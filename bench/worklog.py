@@ -374,9 +374,12 @@ def cases(tenant) -> list[dict]:
             "goal": (5, "layout"),
         },
         {
-            "label": "search, two words + employer",
+            # Frequent words (in ~10% and ~40% of entries), few matches once narrowed by the employer: the
+            # GIN index merges both words' long posting lists. The issue's goal for frequent words is 5x
+            # (3x is for a rare word); this row was held to 3x before and measured 3.4-4.1x.
+            "label": "search, two frequent words + employer",
             "url": url({"q": "billing latency", "employer": "Globex"}),
-            "goal": (3, "layout"),
+            "goal": (5, "layout"),
         },
         {"label": "skills page", "url": reverse("worklog_skills"), "goal": (3, "layout")},
         {"label": "dashboard", "url": reverse("dashboard"), "goal": (3, "layout")},
