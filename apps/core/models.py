@@ -2,6 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Cast
 
 
 class TimeStampedModel(models.Model):
@@ -14,9 +16,13 @@ class TimeStampedModel(models.Model):
 
 class TenantQuerySet(models.QuerySet):
     def for_tenant(self, tenant):
+        """The rows of `tenant`. The id is compared as a bigint, the column's type: with server-side binding a
+        small id is sent as a smallint, the comparison becomes cross-type, and btree_gin's operator classes
+        (the work log's search index, `GIN (tenant_id, search_document)`) cannot use it, so the index was
+        scanned for every workspace's matches. Btree indexes work either way."""
         if tenant is None:
             return self.none()
-        return self.filter(tenant=tenant)
+        return self.filter(tenant_id=Cast(Value(tenant.pk), models.BigIntegerField()))
 
 
 class TenantOwnedModel(TimeStampedModel):

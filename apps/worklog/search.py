@@ -231,9 +231,9 @@ def _postgres_window_rows(base: QuerySet, terms: list[str], *, tenant_id: int) -
     older = base.filter(TupleLessThan(Tuple(F("occurred_on"), F("id")), (last_day, last_id)))
     wanted = SEARCH_WINDOW + 1 - len(hits)
     if len(hits) <= PROBE_ROWS * RARE_SHARE:
-        # The GIN index, with the workspace as its first key (compared as a bigint by `base`, as btree_gin
-        # needs), finds the few older matches; ordering by an expression keeps the planner from walking the
-        # timeline instead.
+        # The GIN index, with the workspace as its first key (compared as a bigint by `for_tenant`, as
+        # btree_gin needs), finds the few older matches; ordering by an expression keeps the planner from
+        # walking the timeline instead.
         rest = (
             older.alias(search_document=_document())
             .filter(search_document=_tsquery(terms))

@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import (
-    BigIntegerField,
     Count,
     Exists,
     F,
@@ -26,7 +25,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
-from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from apps.accounts.models import Tenant
@@ -126,12 +125,7 @@ def _evidence_count() -> Coalesce:
 
 
 def _live(tenant) -> QuerySet[Entry]:
-    """The tenant's live entries. The workspace is compared as a bigint (the column's type): a small id
-    sent as a smallint parameter makes the comparison cross-type, which btree_gin's operator classes lack,
-    and then the search index (tenant_id, search_document) is scanned for every workspace's matches."""
-    if tenant is None:
-        return Entry.objects.none()
-    return Entry.objects.filter(tenant_id=Cast(Value(tenant.pk), BigIntegerField()), deleted_at__isnull=True)
+    return Entry.objects.for_tenant(tenant).filter(deleted_at__isnull=True)
 
 
 def _named_ids(*, tenant, filters: EntryFilters) -> dict[str, int | None] | None:

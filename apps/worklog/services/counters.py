@@ -130,7 +130,7 @@ def _months_counted(skill_ids: list[int]) -> dict[tuple[int, date], int]:
         .values_list("skill_id", "month")
         .annotate(n=Count("entry_id"))
     )
-    return {(skill_id, _as_day(month)): n for skill_id, month, n in counted}
+    return {(skill_id, month): n for skill_id, month, n in counted}
 
 
 def _months_stored(skill_ids: list[int]) -> dict[tuple[int, date], int]:
@@ -138,10 +138,6 @@ def _months_stored(skill_ids: list[int]) -> dict[tuple[int, date], int]:
     return {
         (skill_id, month): n for skill_id, month, n in stored.values_list("skill_id", "month", "entry_count")
     }
-
-
-def _as_day(value) -> date:
-    return value.date() if hasattr(value, "date") else value
 
 
 def _moved(difference: int):
