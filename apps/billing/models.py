@@ -74,8 +74,12 @@ class LedgerEntry(models.Model):
         REFUND = "refund", "Refund"
         HOLD_CAPTURE = "hold_capture", "Hold capture"
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(ReserveAccount, on_delete=models.PROTECT, related_name="entries")
+    # db_index=False on a foreign key here: an index below (or a unique constraint) leads with it, and every
+    # model call writes these rows, so an index of its own would only cost each write.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    account = models.ForeignKey(
+        ReserveAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount_micros = models.BigIntegerField()
     balance_after_micros = models.BigIntegerField()
@@ -121,7 +125,9 @@ class Hold(models.Model):
         EXPIRED = "expired", "Expired"
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(ReserveAccount, on_delete=models.PROTECT, related_name="holds")
+    account = models.ForeignKey(
+        ReserveAccount, on_delete=models.PROTECT, related_name="holds", db_index=False
+    )
     amount_micros = models.BigIntegerField()
     captured_micros = models.BigIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -203,7 +209,7 @@ class RateLineItem(models.Model):
 
 
 class UsageEvent(models.Model):
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
     model = models.CharField(max_length=100, blank=True)
     occurred_at = models.DateTimeField(db_index=True)
     duration_ms = models.PositiveIntegerField(default=0)

@@ -18,8 +18,11 @@ class LLMRequest(models.Model):
         BAD_FORMAT = "bad_format", "Answer not in the expected format"
         CANCELLED = "cancelled", "Cancelled"
 
-    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
-    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Not indexed alone: the composite indexes below lead with each (writes are on every model call).
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     feature = models.CharField(max_length=60, help_text="Which feature asked, e.g. assist.improve.")
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=100, blank=True)
