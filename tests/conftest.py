@@ -20,8 +20,12 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache, so allauth's rate-limit counters never carry over."""
+    """Each test starts with an empty cache, so allauth's rate-limit counters never carry over, and with
+    no price quotes remembered from another test's rate card (usage_quote_reused)."""
+    from apps.billing.services import pricing
+
     cache.clear()
+    pricing._LAST_QUOTES.clear()
 
 
 def make_user(email: str, *, name: str = "", is_staff: bool = False) -> User:

@@ -9,6 +9,10 @@ class IdempotencyConflict(Conflict):
     """The same idempotency key was used before with a different amount or meaning."""
 
 
+class PricesChanged(Conflict):
+    """The prices of a quote are no longer the ones in force: take a new quote and try again."""
+
+
 class PaymentsUnavailable(ApplicationError):
     status_code = 503
 

@@ -204,13 +204,6 @@ def job_step(job: Job, step: str) -> bool:
     return job_progress(job, job.progress_done, job.progress_total, step=step)
 
 
-def job_cost_add(job: Job, amount_micros: int) -> None:
-    """Add what a step was actually charged to the job's cost (whatever its status: the charge is real)."""
-    if amount_micros:
-        Job.objects.filter(pk=job.pk).update(cost_micros=F("cost_micros") + amount_micros)
-        job.cost_micros += amount_micros
-
-
 def job_succeed(
     job: Job,
     *,

@@ -23,14 +23,18 @@ The one path of `llm_run` for a metered provider (`openai`):
    `confidential_allowed` -> ConfidentialNotAllowed (403) before anything is sent or held;
 2. estimate: the most the call can cost (tokens.py bounds; the answer and one repair round), priced with
    billing's `usage_estimate` on the meters llm_prompt_tokens, llm_completion_tokens and llm_call, from
-   one `usage_quote` (the prices in force as the call starts), which step 5 charges at too;
-3. `hold_place` for it, key "<key>:hold". Under the `block` policy a call the reserve cannot cover is
-   refused here, before any request: InsufficientFunds (402, extra needed_micros, available_micros,
-   topup_url). A key whose hold already exists (charged, failed or in flight) -> LLMStepAlreadyRun (409);
+   one quote (the prices in force as the call starts), which step 5 charges at too. The quote is the
+   prices this process read last (`usage_quote_reused`, no query), checked in step 3;
+3. `hold_place` for it, key "<key>:hold", one statement that commits on its own and places the hold only
+   if the quote's prices are still in force (else PricesChanged: priced again with a fresh quote). Under
+   the `block` policy a call the reserve cannot cover is refused here, before any request:
+   InsufficientFunds (402, extra needed_micros, available_micros, topup_url). A key whose hold already
+   exists (charged, failed or in flight) -> LLMStepAlreadyRun (409);
 4. the request (provider retries, see providers/openai_compat.py), JSON parsed and validated, one repair;
 5. `usage_record` with the tokens the server reported (key "<key>"), capturing the hold; tokens it did
    not report (or a zero prompt count, as Ollama gives on a cache hit) are estimated and the usage is
-   flagged `estimated`. The cost is added to the job's `cost_micros`;
+   flagged `estimated`. The request log row and the job's `cost_micros` are written with the charge, in
+   its statement (billing.UsageCompanions);
 6. on ANY failure, or when the job was cancelled meanwhile, `hold_void`: nothing is charged.
 
 Keys: a job step uses `llm_step_key(job, step)`; llm_run checks that a job's key has that form. The
@@ -43,7 +47,7 @@ free, no network, no hold and no usage (it uses no tokens); `drafted_without_ai=
 
 Every call that got as far as a provider (and every refusal) leaves an LLMRequest row for staff: model,
 tokens, cost, latency, attempts and outcome, never the prompt or the answer. The row is written once, with
-the outcome (an answered call's in the charge's transaction); a call in flight is known by its hold.
+the outcome (an answered call's with its charge); a call in flight is known by its hold.
 
 Call `llm_run` outside any transaction (a job's work is): the hold must be committed before the request
 goes out, or the reserve's row lock would be held for as long as the model takes. Errors a feature may
@@ -52,21 +56,21 @@ see, all ApplicationErrors with a message for the person: InsufficientFunds (402
 JobCancelled (not an error: let it through to `job_run`).
 """
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.billing import services as billing
-from apps.billing.errors import IdempotencyConflict, InsufficientFunds
+from apps.billing.errors import IdempotencyConflict, InsufficientFunds, PricesChanged
 from apps.billing.models import Hold
 from apps.billing.services.pricing import price_lines
-from apps.core.jobs import JobCancelled, job_check_cancelled, job_cost_add
+from apps.core.jobs import JobCancelled, job_check_cancelled
 from apps.core.models import Job
 from apps.core.money import micros_to_decimal_string
 from apps.llm.errors import (
@@ -111,7 +115,11 @@ class LLMTask:
     schema_name: str = "answer"
 
     def messages(self) -> list[dict]:
-        return messages_for(system=self.system, prompt=self.prompt, schema=self.schema)
+        return list(self._messages)
+
+    @functools.cached_property
+    def _messages(self) -> tuple[dict, ...]:  # estimated, then sent: built once
+        return tuple(messages_for(system=self.system, prompt=self.prompt, schema=self.schema))
 
 
 @dataclass(frozen=True)
@@ -238,17 +246,19 @@ class _Log:
         self.row.hold_id = hold.pk if hold else None
         self.row.held_micros = held_micros
 
-    def finish(self, outcome: str, *, error_kind: str = "", strict: bool = False, **fields) -> LLMRequest:
-        """Write the outcome. `strict`: inside the charge's transaction, so a failed write undoes it."""
+    def fill(self, outcome: str, *, error_kind: str = "", **fields) -> LLMRequest:
+        """Set the outcome on the row, unsaved (an answered call's is written with its charge)."""
         row = self.row
         row.outcome, row.error_kind = outcome, error_kind[:30]
         row.latency_ms = self.elapsed_ms()
         row.finished_at = timezone.now()
         for name, value in fields.items():
             setattr(row, name, value)
-        if strict:
-            row.save()
-            return row
+        return row
+
+    def finish(self, outcome: str, *, error_kind: str = "", **fields) -> LLMRequest:
+        """Write the outcome. A failure to write is logged, never raised: the call's outcome stands."""
+        row = self.fill(outcome, error_kind=error_kind, **fields)
         try:
             row.save()
         except Exception:
@@ -409,8 +419,40 @@ def _run_unmetered(*, provider: Provider, task: LLMTask, log: _Log) -> LLMResult
     )
 
 
+PRICE_CHANGES_FOLLOWED = 2
+
+
+def _hold_for(*, tenant, task: LLMTask, provider: Provider, key: str) -> tuple:
+    """(quote, held, hold): the most the call can cost, at the prices of its start, held. The prices are
+    those this process read last (no query), which hold_place checks as it places the hold; when they
+    changed, the hold is priced again with a fresh quote. A free call (nothing to hold) is priced fresh."""
+    bound = _quantities_bound(task, provider)
+    quote = billing.usage_quote_reused(tenant=tenant)
+    for _ in range(PRICE_CHANGES_FOLLOWED + 1):
+        held = billing.usage_estimate(tenant=tenant, quantities=bound, model=provider.model, quote=quote)
+        if held == 0 and quote.reused:
+            quote = billing.usage_quote(tenant=tenant)
+            continue
+        if held == 0:
+            return quote, 0, None
+        try:
+            hold = billing.hold_place(  # commits on its own: it must, before the request goes out
+                tenant=tenant,
+                amount_micros=held,
+                idempotency_key=f"{key}:hold",
+                ttl=_hold_ttl(provider),
+                memo=f"{task.feature} ({provider.model})",
+                quote=quote,
+            )
+        except PricesChanged:
+            quote = billing.usage_quote(tenant=tenant)
+            continue
+        return quote, held, hold
+    raise PricesChanged("The prices kept changing while this call was being priced; try again.")
+
+
 class _Repeat(Exception):
-    """Raised inside the hold's transaction to roll it back: this key was used before."""
+    """This key was used before: its hold exists, or its free call was answered."""
 
 
 def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = None) -> LLMResult:
@@ -432,34 +474,26 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
             "external AI model unless you turn that on in your settings. Nothing was sent or charged."
         )
 
-    quote = billing.usage_quote(tenant=tenant)  # the call is held and charged at the prices of its start
-    held = billing.usage_estimate(
-        tenant=tenant, quantities=_quantities_bound(task, provider), model=provider.model, quote=quote
-    )
-    hold = None
     placed_after = timezone.now()
     try:
-        with transaction.atomic():  # a repeat's hold (found, not placed) changes nothing
-            if held > 0:
-                hold = billing.hold_place(
-                    tenant=tenant,
-                    amount_micros=held,
-                    idempotency_key=f"{key}:hold",
-                    ttl=_hold_ttl(provider),
-                    memo=f"{task.feature} ({provider.model})",
-                )
-                if hold.status != Hold.Status.PENDING or hold.created_at < placed_after:
-                    raise _Repeat(f"its hold is {hold.get_status_display().lower()}")
-            elif LLMRequest.objects.filter(
+        quote, held, hold = _hold_for(tenant=tenant, task=task, provider=provider, key=key)
+        if hold is not None and (hold.status != Hold.Status.PENDING or hold.created_at < placed_after):
+            raise _Repeat(f"its hold is {hold.get_status_display().lower()}")
+        if (
+            hold is None
+            and LLMRequest.objects.filter(
                 tenant=tenant, idempotency_key=key, outcome=LLMRequest.Outcome.OK
-            ).exists():
-                raise _Repeat("it was answered")
-            log.held(hold=hold, held_micros=held)
-    except InsufficientFunds as exc:
+            ).exists()
+        ):
+            raise _Repeat("it was answered")
+        log.held(hold=hold, held_micros=held)
+    except InsufficientFunds as exc:  # hold_place recorded the refusal
         exc.extra.setdefault("topup_url", reverse("billing_home"))
-        log.finish(LLMRequest.Outcome.REFUSED, error_kind="insufficient_funds", held_micros=held)
-        # The hold's own record of the refusal went with the transaction above.
-        billing.reserve_refusal_record(tenant=tenant, refusal=exc, memo=task.feature)
+        log.finish(
+            LLMRequest.Outcome.REFUSED,
+            error_kind="insufficient_funds",
+            held_micros=exc.extra.get("needed_micros", 0),
+        )
         raise
     except (IdempotencyConflict, _Repeat) as exc:
         log.finish(LLMRequest.Outcome.REFUSED, error_kind="repeat")
@@ -475,20 +509,13 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
         if job is not None:
             job_check_cancelled(job)
 
-        def recorded(event) -> None:  # inside the charge's transaction: the job's cost and the log row
-            if job is not None:
-                job_cost_add(job, event.cost_micros)
-            log.finish(
-                LLMRequest.Outcome.OK,
-                strict=True,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                usage_estimated=usage.estimated,
-                cost_micros=event.cost_micros,
-                attempts=usage.tries,
-                usage_event_id=event.pk,
-            )
-
+        log.fill(
+            LLMRequest.Outcome.OK,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            usage_estimated=usage.estimated,
+            attempts=usage.tries,
+        )
         event = billing.usage_record(
             tenant=tenant,
             quantities=usage.quantities(),
@@ -499,8 +526,11 @@ def llm_run(*, tenant, task: LLMTask, idempotency_key: str, job: Job | None = No
             job_reference=f"job:{job.pk}" if job else "",
             estimated=usage.estimated,
             quote=quote,
-            then=recorded,
+            # the log row and the job's cost are written with the charge, in its statement
+            companions=billing.UsageCompanions(rows=(log.row,), job=job),
         )
+        if log.row.pk is None:  # charged before, under this key: the row says this call was not
+            log.finish(LLMRequest.Outcome.OK, cost_micros=0, usage_event_id=event.pk)
         row = log.row
     except BaseException as exc:
         _void(tenant, hold)

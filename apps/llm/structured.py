@@ -7,6 +7,7 @@ declares) and passes the task's own `validate`. Otherwise the error goes back to
 `repair_messages`, and a second bad answer is a failure.
 """
 
+import functools
 import json
 
 import jsonschema
@@ -61,9 +62,17 @@ def _loads(text: str):
     raise AnswerInvalid("it is not JSON" if stripped else "it is empty")
 
 
+@functools.lru_cache(maxsize=64)
+def _validator(text: str):
+    schema = json.loads(text)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
 def _schema_error(data: dict, schema: dict) -> str | None:
-    validator_class = jsonschema.validators.validator_for(schema)
-    error = jsonschema.exceptions.best_match(validator_class(schema).iter_errors(data))
+    validator = _validator(schema_text(schema))  # built once per schema, not once per answer
+    if validator.is_valid(data):
+        return None
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
         return None
     where = "/".join(str(part) for part in error.absolute_path)

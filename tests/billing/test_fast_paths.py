@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import Tenant
 from apps.billing import selectors, services
-from apps.billing.errors import IdempotencyConflict, InsufficientFunds
+from apps.billing.errors import IdempotencyConflict, InsufficientFunds, PricesChanged
 from apps.billing.models import (
     Hold,
     LedgerEntry,
@@ -100,6 +100,55 @@ def test_it_prices_with_the_plans_own_card_and_falls_back_to_the_standard_one(te
     assert services.usage_estimate(tenant=tenant, quantities={"llm_call": 3}) == 300
 
 
+def test_it_holds_with_a_reused_quote_only_while_its_prices_are_in_force(tenant, rate_card):
+    """usage_quote_reused reads no rate card; hold_place checks its prices as it places the hold."""
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    account = services.reserve_account_ensure(tenant=tenant)
+    services.usage_quote(tenant=tenant)
+
+    def hold(key):
+        quote = services.usage_quote_reused(tenant=tenant)
+        assert quote.reused
+        return services.hold_place(tenant=tenant, amount_micros=500, idempotency_key=key, quote=quote)
+
+    assert hold("same").status == Hold.Status.PENDING  # 0.15 and 0.150000 are the same price
+
+    line = RateLineItem.objects.get(version__rate_card=rate_card, meter="llm_call", model="")
+    line.unit_price_micros = Decimal("101")  # an unused version's price, edited by staff
+    line.save(update_fields=["unit_price_micros"])
+    with pytest.raises(PricesChanged):
+        hold("edited")
+
+    fresh = services.usage_quote(tenant=tenant)
+    assert fresh.prices[("llm_call", "")] == Decimal("101") and not fresh.reused
+    assert hold("edited").amount_micros == 500
+
+    pro = RateCard.objects.create(plan="pro", name="Pro")
+    version = RateCardVersion.objects.create(rate_card=pro, effective_from=timezone.now() - timedelta(days=1))
+    RateLineItem.objects.create(version=version, meter="llm_call", model="", unit_price_micros=Decimal("40"))
+    account.plan = "pro"
+    account.save(update_fields=["plan"])
+    with pytest.raises(PricesChanged):
+        hold("pro")
+    assert services.usage_quote(tenant=tenant).version_id == version.pk
+    hold("pro")
+
+    services.rate_card_version_create(
+        rate_card=pro, effective_from=timezone.now(), lines=[("llm_call", "", "50")]
+    )
+    with pytest.raises(PricesChanged):
+        hold("superseded")
+    assert set(Hold.objects.values_list("idempotency_key", flat=True)) == {"same", "edited", "pro"}
+    assert _account(tenant).held_micros == 1_500
+
+
+def test_it_will_not_hold_with_another_workspaces_quote(tenant, other_tenant, rate_card):
+    services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
+    quote = services.usage_quote(tenant=other_tenant)
+    with pytest.raises(ValidationFailed, match="another workspace"):
+        services.hold_place(tenant=tenant, amount_micros=500, idempotency_key="h", quote=quote)
+
+
 def test_it_says_when_no_prices_are_in_force(tenant):
     with pytest.raises(ValidationFailed, match="staff must install a rate card"):
         services.usage_estimate(tenant=tenant, quantities={"llm_call": 1})
@@ -165,15 +214,21 @@ def test_it_refuses_usage_on_a_voided_or_foreign_hold_and_keeps_no_event(tenant,
 
 
 def test_it_meters_a_call_in_a_handful_of_statements(tenant, rate_card):
-    """estimate + hold + record: 27 statements before the fast paths (bench/llm.py), now 5 on PostgreSQL
-    when the call is held and charged at the prices of one quote (the gateway's way)."""
+    """quote + estimate + hold + record, as the gateway calls them: 27 statements before the fast paths
+    (bench/llm.py), now one each on PostgreSQL, plus the savepoints a caller's transaction needs (here the
+    test's; outside one, as a job runs, there are none: tests/llm/test_gateway.py counts that)."""
     services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
     bound = {"llm_prompt_tokens": 2000, "llm_completion_tokens": 400, "llm_call": 2}
     with CaptureQueriesContext(connection) as estimate:
         quote = services.usage_quote(tenant=tenant)
         held = services.usage_estimate(tenant=tenant, quantities=bound, model="gpt-4o-mini", quote=quote)
+    with CaptureQueriesContext(connection) as reused:
+        again = services.usage_quote_reused(tenant=tenant)
+        assert (
+            services.usage_estimate(tenant=tenant, quantities=bound, model="gpt-4o-mini", quote=again) == held
+        )
     with CaptureQueriesContext(connection) as placing:
-        hold = services.hold_place(tenant=tenant, amount_micros=held, idempotency_key="c:hold")
+        hold = services.hold_place(tenant=tenant, amount_micros=held, idempotency_key="c:hold", quote=again)
     with CaptureQueriesContext(connection) as recording:
         services.usage_record(
             tenant=tenant,
@@ -181,13 +236,13 @@ def test_it_meters_a_call_in_a_handful_of_statements(tenant, rate_card):
             idempotency_key="c",
             model="gpt-4o-mini",
             hold_id=hold.pk,
-            quote=quote,
+            quote=again,
         )
-    # Inside the test's transaction: usage_record's own is a savepoint (2 statements) either way.
     postgres = connection.vendor == "postgresql"
-    assert len(estimate) == 1
-    assert len(placing) == (1 if postgres else 2)
-    assert len(recording) == (2 + 2 if postgres else 2 + 6), [q["sql"][:60] for q in recording]
+    assert (len(estimate), len(reused)) == (1, 0)
+    # PostgreSQL: SAVEPOINT, the statement, RELEASE. SQLite: the quote's check, UPDATE, INSERT.
+    assert len(placing) == 3, [q["sql"][:60] for q in placing]
+    assert len(recording) == (3 if postgres else 2 + 6), [q["sql"][:60] for q in recording]
     assert services.usage_estimate(tenant=tenant, quantities=bound, model="gpt-4o-mini") == held
 
 
@@ -212,40 +267,59 @@ def test_it_prices_usage_at_its_quote(tenant, rate_card):
         )
 
 
-def test_it_runs_the_callers_bookkeeping_inside_the_charge(tenant, rate_card):
-    """`then` commits with the charge or not at all: a failure in it leaves money as it was."""
+def test_it_writes_the_callers_records_with_the_charge_or_not_at_all(tenant, rate_card):
+    """Companions commit with the charge: one that cannot be written leaves money as it was."""
+    from apps.core.models import Job
+    from apps.llm.models import LLMRequest
+
     services.reserve_credit(tenant=tenant, amount_micros=DOLLAR, idempotency_key="top")
     hold = services.hold_place(tenant=tenant, amount_micros=10_000, idempotency_key="b:hold")
-    seen = []
+    job = Job.objects.create(tenant=tenant, kind="test")
 
-    def fails(event):
-        seen.append((event.pk, connection.in_atomic_block))
-        raise RuntimeError("the caller's record could not be written")
+    def log_row(**fields):
+        return LLMRequest(tenant=tenant, feature="test", provider="openai", **fields)
 
-    with pytest.raises(RuntimeError):
+    broken = services.UsageCompanions(rows=(log_row(latency_ms=-1),), job=job)  # breaks a CHECK constraint
+    with pytest.raises(IntegrityError):
         services.usage_record(
             tenant=tenant,
             quantities=TOKENS,
             idempotency_key="b",
             model="gpt-4o-mini",
             hold_id=hold.pk,
-            then=fails,
+            companions=broken,
         )
-    assert seen and seen[0][0] is not None and seen[0][1]
-    assert not UsageEvent.objects.exists()
+    assert not UsageEvent.objects.exists() and not LLMRequest.objects.exists()
     hold.refresh_from_db()
+    job.refresh_from_db()
     assert hold.status == Hold.Status.PENDING and _account(tenant).balance_micros == DOLLAR
+    assert job.cost_micros == 0
 
+    row = log_row(latency_ms=12)
     event = services.usage_record(
         tenant=tenant,
         quantities=TOKENS,
         idempotency_key="b",
         model="gpt-4o-mini",
         hold_id=hold.pk,
-        then=lambda event: seen.append(event.cost_micros),
+        companions=services.UsageCompanions(rows=(row,), job=job),
     )
-    assert seen[-1] == event.cost_micros == TOKENS_COST
-    assert _account(tenant).balance_micros == DOLLAR - TOKENS_COST
+    saved = LLMRequest.objects.get()
+    assert (saved.pk, saved.usage_event_id, saved.cost_micros) == (row.pk, event.pk, TOKENS_COST)
+    assert row.usage_event_id == event.pk and job.cost_micros == TOKENS_COST
+    job.refresh_from_db()
+    assert job.cost_micros == TOKENS_COST and _account(tenant).balance_micros == DOLLAR - TOKENS_COST
+
+    again = services.usage_record(
+        tenant=tenant,
+        quantities=TOKENS,
+        idempotency_key="b",
+        model="gpt-4o-mini",
+        hold_id=hold.pk,
+        companions=services.UsageCompanions(rows=(log_row(),), job=job),
+    )
+    job.refresh_from_db()
+    assert again.pk == event.pk and LLMRequest.objects.count() == 1 and job.cost_micros == TOKENS_COST
 
 
 @needs_postgres[0]

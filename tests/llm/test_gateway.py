@@ -76,19 +76,25 @@ def test_it_holds_calls_and_charges_the_reported_usage(tenant, llm_on):
 @needs_postgres[0]
 @needs_postgres[1]
 @pytest.mark.django_db(transaction=True)
-def test_it_meters_a_call_in_nine_statements(llm_on):
-    """Outside any transaction, as a job runs it: the quote; the hold (BEGIN, one statement, COMMIT); the
-    charge with the log row (BEGIN, the event, the capture, the row, COMMIT). bench/llm.py times it."""
+def test_it_meters_a_call_in_two_statements(llm_on):
+    """Outside any transaction, as a job runs it: the hold (one statement that commits on its own), then
+    the charge with the log row (one more). The first call of a process reads the prices first; later
+    ones price with what it read, and the hold's statement checks it. bench/llm.py times it."""
     tenant = Tenant.objects.create(name="Counted", slug="counted")
     services.rate_card_install_default()
     _fund(tenant)
     llm_on.answer(GOOD, usage=(120, 30), times=None)
-    llm_run(tenant=tenant, task=make_task(), idempotency_key="warm")
+    with CaptureQueriesContext(connection) as first:
+        llm_run(tenant=tenant, task=make_task(), idempotency_key="first")
     with CaptureQueriesContext(connection) as counted:
         result = llm_run(tenant=tenant, task=make_task(), idempotency_key="counted")
-    statements = [query["sql"].split()[0].upper() for query in counted.captured_queries]
-    assert statements == ["WITH", "BEGIN", "WITH", "COMMIT", "BEGIN", "WITH", "WITH", "INSERT", "COMMIT"]
-    assert LLMRequest.objects.get(idempotency_key="counted").usage_event_id == result.usage_event_id
+    assert len(first) == 3
+    statements = [query["sql"].split()[:2] for query in counted.captured_queries]
+    assert statements == [["WITH", "checked"], ["WITH", "fresh"]]
+    assert "BEGIN" not in str(first.captured_queries)
+    log = LLMRequest.objects.get(idempotency_key="counted")
+    assert (log.usage_event_id, log.cost_micros) == (result.usage_event_id, result.cost_micros)
+    assert Hold.objects.get(idempotency_key="counted:hold").status == Hold.Status.CAPTURED
 
 
 def test_it_keeps_nothing_and_records_the_refusal_when_the_answer_costs_more_than_the_reserve(tenant, llm_on):
@@ -340,6 +346,28 @@ def test_it_refuses_what_the_reserve_cannot_cover_before_sending(tenant, llm_on)
     assert llm_on.requests == []
     assert _balance(tenant) == 1_000 and not Hold.objects.exists()
     assert LLMRequest.objects.get().error_kind == "insufficient_funds"
+
+
+def test_it_holds_and_charges_at_the_new_prices_once_staff_change_them(tenant, llm_on, rate_card):
+    from django.utils import timezone
+
+    _fund(tenant)
+    llm_on.answer(GOOD, usage=(120, 30), times=None)
+    task = make_task()
+    llm_run(tenant=tenant, task=task, idempotency_key="before")  # this process now knows the prices
+    version = services.rate_card_version_create(
+        rate_card=rate_card,
+        effective_from=timezone.now(),
+        lines=[("llm_prompt_tokens", "", "6"), ("llm_completion_tokens", "", "30"), ("llm_call", "", "200")],
+    )
+
+    estimate = llm_estimate(tenant=tenant, tasks=[task])
+    result = llm_run(tenant=tenant, task=task, idempotency_key="after")
+
+    assert Hold.objects.get(idempotency_key="after:hold").amount_micros == estimate
+    assert result.cost_micros == 120 * 6 + 30 * 30 + 200
+    assert UsageEvent.objects.get(pk=result.usage_event_id).rate_version_id == version.pk
+    assert len(llm_on.chat_requests) == 2
 
 
 def test_it_never_runs_or_charges_a_step_twice(tenant, llm_on):

@@ -5,6 +5,7 @@ from apps.billing.services.erasure import billing_workspace_purge
 from apps.billing.services.pricing import (
     DEFAULT_PLAN,
     DEFAULT_RATE_LINES,
+    UsageCompanions,
     rate_card_install_default,
     rate_card_version_create,
     rate_version_in_force,
@@ -12,6 +13,7 @@ from apps.billing.services.pricing import (
     rate_version_start_check,
     usage_estimate,
     usage_quote,
+    usage_quote_reused,
     usage_record,
 )
 from apps.billing.services.receipts import receipt_email_send, receipt_issue, receipts_personal_details_remove
@@ -51,6 +53,7 @@ from apps.billing.services.webhooks import webhook_event_process
 __all__ = [
     "DEFAULT_PLAN",
     "DEFAULT_RATE_LINES",
+    "UsageCompanions",
     "auto_topup_charge",
     "auto_topup_maybe_start",
     "billing_defaults_install",
@@ -89,6 +92,7 @@ __all__ = [
     "topup_mode",
     "usage_estimate",
     "usage_quote",
+    "usage_quote_reused",
     "usage_record",
     "webhook_event_process",
 ]

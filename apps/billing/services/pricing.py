@@ -1,22 +1,38 @@
 """Rate cards and usage: price an event with the version in force at its time, then charge the reserve."""
 
+import contextlib
+import dataclasses
 import functools
-from collections.abc import Callable
+import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from apps.accounts.models import Tenant
 from apps.billing.errors import IdempotencyConflict
-from apps.billing.models import Hold, Meter, RateCard, RateCardVersion, RateLineItem, UsageEvent, UsageLine
+from apps.billing.models import (
+    Hold,
+    LedgerEntry,
+    Meter,
+    RateCard,
+    RateCardVersion,
+    RateLineItem,
+    UsageEvent,
+    UsageLine,
+)
+from apps.billing.services.prices import (
+    DEFAULT_PLAN,
+    QUANTITY_PLACES,
+    PriceQuote,
+    prices_in_force,
+)
 from apps.billing.services.reserve import (
     _check_key,
     _hold_capture_up_to,
-    _insert_params,
     _insert_unless_exists,
     hold_capture,
     refusals_recorded,
@@ -25,9 +41,9 @@ from apps.billing.services.reserve import (
 )
 from apps.core.errors import ValidationFailed
 from apps.core.events import emit_event
+from apps.core.models import Job
 from apps.core.money import price_micros
 
-DEFAULT_PLAN = "standard"
 DEFAULT_VERSION_START = datetime(2024, 1, 1, tzinfo=UTC)
 
 # The default rate card that `bootstrap` installs: (meter, model, micros per unit).
@@ -44,8 +60,6 @@ DEFAULT_RATE_LINES: list[tuple[str, str, str]] = [
     (Meter.STORAGE_GB_MONTH, "", "25000"),
     (Meter.REPORT_EXPORT, "", "10000"),
 ]
-
-QUANTITY_PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
@@ -142,8 +156,11 @@ def rate_version_in_force(*, plan: str, at: datetime) -> RateCardVersion:
     return version
 
 
+_METERS = frozenset(Meter.values)
+
+
 def _quantity(meter: str, value) -> Decimal:
-    if meter not in Meter.values:
+    if meter not in _METERS:
         raise ValidationFailed(f"Unknown meter {meter!r}.", field="quantities")
     if isinstance(value, float | bool):
         raise ValidationFailed(
@@ -164,47 +181,14 @@ def price_lines(*, version: RateCardVersion, model: str, quantities: dict) -> li
     return _priced(prices, model=model, quantities=quantities)
 
 
-# The prices in force for a tenant at a time, in one statement: the account's plan (the default plan when
-# there is no account yet, or when the plan has no version in force: rate_version_in_force's rule), the
-# latest version of that card started by then, and its lines (none: one row of NULLs). Prices come back as
-# text so that both databases give the exact decimal the ORM would.
-_PRICES_IN_FORCE = """
-WITH account AS (
-    SELECT COALESCE(MAX(plan), %(default)s) AS plan, COUNT(*) AS saved
-    FROM billing_reserveaccount WHERE tenant_id = %(tenant)s
-), version AS (
-    SELECT v.id FROM billing_ratecardversion v
-    JOIN billing_ratecard c ON c.id = v.rate_card_id
-    JOIN account a ON c.plan IN (a.plan, %(default)s)
-    WHERE v.effective_from <= %(at)s
-    ORDER BY CASE WHEN c.plan = a.plan THEN 0 ELSE 1 END, v.effective_from DESC
-    LIMIT 1
-)
-SELECT a.saved, version.id, li.meter, li.model, CAST(li.unit_price_micros AS TEXT)
-FROM account a
-LEFT JOIN version ON 1 = 1
-LEFT JOIN billing_ratelineitem li ON li.version_id = version.id
-"""
-
-
 def _prices_in_force(*, tenant: Tenant, at: datetime) -> tuple[int, dict[tuple[str, str], Decimal]]:
     """(version id, {(meter, model): unit price}) in force for the tenant at `at`; the same version as
     rate_version_in_force(plan=<the account's plan>, at=at). Creates the account on first use, as before."""
-    at_value = connection.ops.adapt_datetimefield_value(at)
-    params = {"default": DEFAULT_PLAN, "tenant": tenant.pk, "at": at_value}
-    with connection.cursor() as cursor:
-        cursor.execute(_PRICES_IN_FORCE, params)
-        rows = cursor.fetchall()
-    saved, version_id = rows[0][0], rows[0][1]
+    saved, version_id, prices = prices_in_force(tenant_id=tenant.pk, at=at)
     if not saved:
         reserve_account_ensure(tenant=tenant)
     if version_id is None:
         raise ValidationFailed(f"No prices are in force on {at:%Y-%m-%d}; staff must install a rate card.")
-    prices = {
-        (meter, model): Decimal(price).quantize(QUANTITY_PLACES)
-        for _saved, _version, meter, model, price in rows
-        if meter is not None
-    }
     return version_id, prices
 
 
@@ -224,15 +208,9 @@ def _priced(prices: dict[tuple[str, str], Decimal], *, model: str, quantities: d
     return priced
 
 
-@dataclass(frozen=True)
-class PriceQuote:
-    """The prices in force for a workspace at one moment: an operation that estimates its cost and then
-    records its usage priced at the same moment reads the rate card once."""
-
-    tenant_id: int
-    at: datetime
-    version_id: int
-    prices: dict[tuple[str, str], Decimal]
+# The last quote this process read for each workspace, for usage_quote_reused (a few hundred bytes each).
+_LAST_QUOTES: dict[int, PriceQuote] = {}
+LAST_QUOTES_KEPT = 1000
 
 
 def usage_quote(*, tenant: Tenant, at: datetime | None = None) -> PriceQuote:
@@ -240,7 +218,22 @@ def usage_quote(*, tenant: Tenant, at: datetime | None = None) -> PriceQuote:
     if timezone.is_naive(at):
         raise ValidationFailed("Give the time with a time zone.", field="at")
     version_id, prices = _prices_in_force(tenant=tenant, at=at)
-    return PriceQuote(tenant_id=tenant.pk, at=at, version_id=version_id, prices=prices)
+    quote = PriceQuote(tenant_id=tenant.pk, at=at, version_id=version_id, prices=prices)
+    if len(_LAST_QUOTES) >= LAST_QUOTES_KEPT:
+        _LAST_QUOTES.clear()
+    _LAST_QUOTES[tenant.pk] = quote
+    return quote
+
+
+def usage_quote_reused(*, tenant: Tenant) -> PriceQuote:
+    """A quote for now without reading the rate card, when this process quoted the workspace before: the
+    prices of the last quote, marked `reused` because they may be out of date. Only for an operation that
+    places a hold with it: hold_place(quote=...) checks that the prices are still in force, in the
+    statement that places the hold, and raises PricesChanged when they are not (then take usage_quote)."""
+    last = _LAST_QUOTES.get(tenant.pk)
+    if last is None:
+        return usage_quote(tenant=tenant)
+    return dataclasses.replace(last, at=timezone.now(), reused=True)
 
 
 def _quoted(tenant: Tenant, quote: PriceQuote | None, at: datetime | None) -> PriceQuote:
@@ -264,63 +257,222 @@ def usage_estimate(
     return sum(line.cost_micros for line in _priced(prices, model=model, quantities=quantities))
 
 
-@functools.cache
-def _event_insert_statement(line_count: int) -> tuple[str, list, list]:
-    """PostgreSQL: the event's INSERT ... ON CONFLICT and its lines' INSERT in one statement."""
-    quote = connection.ops.quote_name
-    event_fields = [field for field in UsageEvent._meta.concrete_fields if not field.primary_key]
-    line_fields = [
-        field
-        for field in UsageLine._meta.concrete_fields
-        if not field.primary_key and field.attname != "event_id"
-    ]
-    row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in line_fields) + ")"
-    sql = f"""
-WITH event AS (
-    INSERT INTO billing_usageevent ({", ".join(quote(field.column) for field in event_fields)})
-    VALUES ({", ".join(f"%s::{field.db_type(connection)}" for field in event_fields)})
-    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+@dataclass(frozen=True)
+class UsageCompanions:
+    """What a caller records with a charge, written with it (in its statement or its transaction) only
+    when the charge is made, so that it commits with the charge or not at all, and never twice.
+
+    `rows`: unsaved instances of models with the fields `usage_event_id` and `cost_micros`, which are set
+    to the event's id and its cost (the gateway's request log row). `job`: a core.Job whose `cost_micros`
+    (what its steps were actually charged, whatever its status) grows by the cost."""
+
+    rows: tuple[models.Model, ...] = ()
+    job: Job | None = None
+
+    def __post_init__(self):
+        for row in self.rows:
+            names = {field.attname for field in row._meta.concrete_fields}
+            if not {"usage_event_id", "cost_micros"} <= names or not row._state.adding:
+                raise TypeError(f"{type(row).__name__}: not unsaved, or no usage_event_id and cost_micros")
+
+    def write(self, event: UsageEvent) -> None:
+        """The locked path's way: inside the charge's transaction."""
+        for row in self.rows:
+            row.usage_event_id, row.cost_micros = event.pk, event.cost_micros
+            row.save(force_insert=True)
+        if self.job is not None and event.cost_micros:
+            Job.objects.filter(pk=self.job.pk).update(cost_micros=F("cost_micros") + event.cost_micros)
+            self.job.cost_micros += event.cost_micros
+
+    def written(self, event: UsageEvent, row_ids) -> None:
+        """The statement's way: it wrote them; bring the instances up to date."""
+        for row, pk in zip(self.rows, row_ids, strict=True):
+            row.pk, row.usage_event_id, row.cost_micros = pk, event.pk, event.cost_micros
+            row._state.adding = False
+        if self.job is not None:
+            self.job.cost_micros += event.cost_micros
+
+
+NO_COMPANIONS = UsageCompanions()
+
+# PostgreSQL, the common case of usage with a hold, in one statement that writes all of it or nothing:
+# the key is new, the account row is locked, the hold is pending and covers the cost. Each write reads
+# the rows the one before it returned, so when any condition fails nothing is written and the locked path
+# (usage_record) says why or does the rest; a key a racing statement used first fails the event's INSERT
+# (a unique violation), which undoes the whole statement. Outside a transaction it commits on its own.
+# Rows come as JSON objects of column values (jsonb_populate_record reads them with each column's own
+# type), so the statement has a handful of parameters however many columns it writes.
+_CHARGE = """
+WITH fresh AS (
+    SELECT NOT EXISTS (
+        SELECT 1 FROM billing_usageevent WHERE tenant_id = %(tenant)s::bigint AND idempotency_key = %(key)s
+    ) AS yes
+), locked AS (
+    SELECT id FROM billing_reserveaccount
+    WHERE tenant_id = %(tenant)s::bigint AND (SELECT yes FROM fresh)
+    FOR UPDATE
+), settled AS (
+    UPDATE billing_hold SET status = 'captured', settled_at = %(now)s::timestamptz, captured_micros = {cost}
+    WHERE id = %(hold)s::bigint AND account_id = (SELECT id FROM locked) AND status = 'pending'
+      AND amount_micros >= {cost}
+    RETURNING amount_micros
+), event AS (
+    INSERT INTO billing_usageevent ({event_columns})
+    SELECT {event_values} FROM settled, jsonb_populate_record(NULL::billing_usageevent, %(event)s::jsonb) u
     RETURNING id
+), line AS (
+    INSERT INTO billing_usageline (event_id, {line_columns})
+    SELECT event.id, {line_values}
+    FROM event, jsonb_populate_recordset(NULL::billing_usageline, %(lines)s::jsonb) l
+), spent AS (
+    UPDATE billing_reserveaccount
+    SET balance_micros = balance_micros - {cost}, held_micros = held_micros - settled.amount_micros,
+        updated_at = %(now)s::timestamptz
+    FROM settled WHERE billing_reserveaccount.id = (SELECT id FROM locked)
+    RETURNING billing_reserveaccount.id, billing_reserveaccount.balance_micros
+), entry AS (
+    INSERT INTO billing_ledgerentry ({entry_columns})
+    SELECT {entry_values}
+    FROM spent, event, jsonb_populate_record(NULL::billing_ledgerentry, %(entry)s::jsonb) e
+    WHERE {cost} > 0
+){companions}
+SELECT event.id{companion_ids} FROM event
+"""
+# The companions' parts of _CHARGE: a row that records the charge, the job whose cost it adds to.
+_CHARGE_ROW = (
+    "c{i} AS (INSERT INTO {table} ({columns}) "
+    "SELECT {values} FROM event, jsonb_populate_record(NULL::{table}, %(c{i})s::jsonb) c{i} RETURNING id)"
 )
-INSERT INTO billing_usageline (event_id, {", ".join(quote(field.column) for field in line_fields)})
-SELECT event.id, line.* FROM event, (VALUES {", ".join([row_sql] * line_count)}) AS line
-RETURNING event_id
-"""  # noqa: S608 - names from model meta, values as parameters
-    return sql, event_fields, line_fields
+_CHARGE_ROW_ID = ", (SELECT id FROM c{i})"
+_CHARGE_JOB = (
+    "job AS (UPDATE {job} SET cost_micros = {job}.cost_micros + {cost} FROM event "
+    "WHERE {job}.id = %(job)s::bigint AND {cost} > 0)"
+)
+_COST = "%(cost)s::bigint"
 
 
-def _event_insert(event: UsageEvent, lines: list[PricedLine]) -> int | None:
-    """Insert the event and its lines unless the event's key was used: the event's id, or None (nothing
-    written). One statement on PostgreSQL (the lines' INSERT reads the event's from a CTE), two elsewhere."""
-    rows = [
-        UsageLine(
-            event=event,
-            tenant=event.tenant,
-            meter=line.meter,
-            quantity=line.quantity,
-            unit_price_micros=line.unit_price_micros,
-            cost_micros=line.cost_micros,
-        )
-        for line in lines
+@functools.cache
+def _fields(model, skip: tuple[str, ...] = ()) -> list:
+    return [
+        field for field in model._meta.concrete_fields if not field.primary_key and field.attname not in skip
     ]
-    if connection.vendor != "postgresql":
-        pk = _insert_unless_exists(event, ("tenant_id", "idempotency_key"))
-        if pk is not None:
-            event.pk = pk
-            UsageLine.objects.bulk_create(rows)
-        return pk
-    sql, event_fields, line_fields = _event_insert_statement(len(rows))
-    params = _insert_params(event, event_fields)
-    for row in rows:
-        params += _insert_params(row, line_fields)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchone()
-    return found[0] if found else None
 
 
-@refusals_recorded  # its transaction rolls back the deduction's record of a refusal
-@transaction.atomic
+def _columns_and_values(model, alias: str, computed: dict[str, str], skip=()) -> tuple[str, str]:
+    """An INSERT's column list and its values: a computed expression, or the column of the JSON row
+    `alias`."""
+    quote = connection.ops.quote_name
+    fields = _fields(model, skip)
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(computed.get(field.attname) or f"{alias}.{quote(field.column)}" for field in fields)
+    return columns, values
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # read back by the numeric column exactly as written
+    raise TypeError(f"{type(value).__name__} has no JSON form for a charge's row")
+
+
+def _json_row(instance, skip: tuple[str, ...] = ()) -> str:
+    """The instance's column values as the ORM would write them, as a JSON object."""
+    return json.dumps(_row_values(instance, skip), default=_json_value)
+
+
+def _row_values(instance, skip: tuple[str, ...] = ()) -> dict:
+    # pre_save gives what the ORM would write (defaults, auto_now); the column's type reads the JSON
+    return {field.column: field.pre_save(instance, add=True) for field in _fields(type(instance), skip)}
+
+
+@functools.cache
+def _charge_statement(companion_models: tuple, with_job: bool) -> str:
+    """_CHARGE for these companions (the lines come as one JSON array, however many)."""
+    quote = connection.ops.quote_name
+    event_columns, event_values = _columns_and_values(UsageEvent, "u", {"cost_micros": _COST})
+    line_columns, line_values = _columns_and_values(UsageLine, "l", {}, skip=("event_id",))
+    entry_columns, entry_values = _columns_and_values(
+        LedgerEntry,
+        "e",
+        {
+            "account_id": "spent.id",
+            "amount_micros": f"-{_COST}",
+            "balance_after_micros": "spent.balance_micros",
+            "usage_event_id": "event.id",
+        },
+    )
+    companions = []
+    for i, model in enumerate(companion_models):
+        columns, values = _columns_and_values(
+            model, f"c{i}", {"usage_event_id": "event.id", "cost_micros": _COST}
+        )
+        companions.append(
+            _CHARGE_ROW.format(i=i, table=quote(model._meta.db_table), columns=columns, values=values)
+        )
+    if with_job:
+        companions.append(_CHARGE_JOB.format(job=quote(Job._meta.db_table), cost=_COST))
+    return _CHARGE.format(
+        cost=_COST,
+        event_columns=event_columns,
+        event_values=event_values,
+        line_columns=line_columns,
+        line_values=line_values,
+        entry_columns=entry_columns,
+        entry_values=entry_values,
+        companions="".join(f",\n{companion}" for companion in companions),
+        companion_ids="".join(_CHARGE_ROW_ID.format(i=i) for i in range(len(companion_models))),
+    )
+
+
+def _charge_in_one_statement(
+    event: UsageEvent, rows: list[UsageLine], entry: LedgerEntry, companions: UsageCompanions
+) -> bool:
+    """Run _CHARGE. True when it charged (the event, its lines, the capture, the companions are written
+    and `event` has its id); False when it wrote nothing, for the locked path to take over.
+
+    Outside a transaction it is its own; inside the caller's it runs in a savepoint, so that a unique
+    violation undoes only it."""
+    sql = _charge_statement(tuple(type(row) for row in companions.rows), companions.job is not None)
+    params = {
+        "tenant": event.tenant_id,
+        "key": event.idempotency_key,
+        "hold": event.hold_id,
+        "cost": event.cost_micros,
+        "now": entry.created_at,
+        "job": companions.job.pk if companions.job is not None else None,
+        "event": _json_row(event),
+        "entry": _json_row(entry),
+        "lines": json.dumps([_row_values(row, skip=("event_id",)) for row in rows], default=_json_value),
+    }
+    for i, row in enumerate(companions.rows):
+        params[f"c{i}"] = _json_row(row)
+    inside = connection.in_atomic_block
+    try:
+        with transaction.atomic() if inside else contextlib.nullcontext(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchone()
+    except IntegrityError:
+        return False
+    if found is None:
+        return False
+    event.pk = found[0]
+    event._state.adding = False
+    companions.written(event, found[1:])
+    return True
+
+
+def _event_insert(event: UsageEvent, lines: list[UsageLine]) -> int | None:
+    """Insert the event and its lines unless the event's key was used: the event's id, or None (nothing
+    written)."""
+    pk = _insert_unless_exists(event, ("tenant_id", "idempotency_key"))
+    if pk is not None:
+        event.pk = pk
+        UsageLine.objects.bulk_create(lines)
+    return pk
+
+
+@refusals_recorded  # the locked path's transaction rolls back the deduction's record of a refusal
 def usage_record(
     *,
     tenant: Tenant,
@@ -333,49 +485,20 @@ def usage_record(
     job_reference: str = "",
     estimated: bool = False,
     quote: PriceQuote | None = None,
-    then: Callable[[UsageEvent], None] | None = None,
+    companions: UsageCompanions = NO_COMPANIONS,
 ) -> UsageEvent:
-    """Record usage, price it with the version in force at `occurred_at`, and charge it in one transaction.
+    """Record usage, price it with the version in force at `occurred_at`, and charge it, all at once.
 
     `estimated` marks quantities that were estimated rather than reported (e.g. an LLM response without
     usage); they are priced and charged the same way, and the flag stays on the event for everyone to see.
     With a hold, the cost is captured from it (the unused part released); anything above the hold is
     deducted under the account's policy. Without one, the cost is deducted. Same key, same usage: the
-    first event is returned; same key with other quantities is a conflict. With a `quote`
-    (usage_quote), the usage occurred at the quote's time and is priced with its prices. `then(event)`
-    runs inside the same transaction once the usage is charged (or found), so that the caller's own record
-    of it commits with the charge or not at all, without a transaction (and a savepoint) around this one.
-    """
-    event = _usage_charge(
-        tenant=tenant,
-        quantities=quantities,
-        idempotency_key=idempotency_key,
-        model=model,
-        occurred_at=occurred_at,
-        hold_id=hold_id,
-        duration_ms=duration_ms,
-        job_reference=job_reference,
-        estimated=estimated,
-        quote=quote,
-    )
-    if then is not None:
-        then(event)
-    return event
+    first event is returned (and the companions are not written); same key with other quantities is a
+    conflict. With a `quote` (usage_quote), the usage occurred at the quote's time and is priced with its
+    prices. `companions` (UsageCompanions) are the caller's records of the charge, written with it.
 
-
-def _usage_charge(
-    *,
-    tenant: Tenant,
-    quantities: dict,
-    idempotency_key: str,
-    model: str,
-    occurred_at: datetime | None,
-    hold_id: int | None,
-    duration_ms: int,
-    job_reference: str,
-    estimated: bool,
-    quote: PriceQuote | None,
-) -> UsageEvent:
+    On PostgreSQL, usage with a hold that covers it is one statement (_CHARGE); anything else, and
+    anything that statement declines, takes the locked path, in a transaction."""
     key = _check_key(idempotency_key)
     occurred_at = occurred_at or (quote.at if quote else timezone.now())
     if timezone.is_naive(occurred_at):
@@ -383,10 +506,8 @@ def _usage_charge(
     if duration_ms < 0:
         raise ValidationFailed("A duration cannot be negative.", field="duration_ms")
     quote = _quoted(tenant, quote, occurred_at)
-    version_id, prices = quote.version_id, quote.prices
-    lines = _priced(prices, model=model, quantities=quantities)
+    lines = _priced(quote.prices, model=model, quantities=quantities)
     cost = sum(line.cost_micros for line in lines)
-
     event = UsageEvent(
         tenant=tenant,
         model=model[:100],
@@ -395,12 +516,46 @@ def _usage_charge(
         job_reference=job_reference[:200],
         idempotency_key=key,
         cost_micros=cost,
-        rate_version_id=version_id,
+        rate_version_id=quote.version_id,
         hold_id=hold_id,
         estimated=estimated,
     )
-    event.pk = _event_insert(event, lines)
-    if event.pk is None:
+    rows = [
+        UsageLine(
+            event=event,
+            tenant=tenant,
+            meter=line.meter,
+            quantity=line.quantity,
+            unit_price_micros=line.unit_price_micros,
+            cost_micros=line.cost_micros,
+        )
+        for line in lines
+    ]
+    memo = f"{model + ' ' if model else ''}{', '.join(line.meter for line in lines)}"[:300]
+    if hold_id is not None and connection.vendor == "postgresql":
+        entry = LedgerEntry(
+            tenant=tenant,
+            kind=LedgerEntry.Kind.HOLD_CAPTURE,
+            amount_micros=-cost,
+            balance_after_micros=0,
+            idempotency_key=f"hold:{hold_id}:capture",
+            hold_id=hold_id,
+            memo=memo,
+            created_at=timezone.now(),
+        )
+        if _charge_in_one_statement(event, rows, entry, companions):
+            return event
+    return _usage_charge_locked(event, rows, memo=memo, companions=companions)
+
+
+@transaction.atomic
+def _usage_charge_locked(
+    event: UsageEvent, rows: list[UsageLine], *, memo: str, companions: UsageCompanions
+) -> UsageEvent:
+    """usage_record in a transaction, under the account's row lock: a repeated key, a hold that is not
+    pending (hold_capture says why), a cost above the hold, usage without a hold, and SQLite."""
+    tenant, key, cost, hold_id = event.tenant, event.idempotency_key, event.cost_micros, event.hold_id
+    if _event_insert(event, rows) is None:
         existing = UsageEvent.objects.get(tenant=tenant, idempotency_key=key)
         if existing.cost_micros != cost or existing.hold_id != hold_id:
             raise IdempotencyConflict(
@@ -409,7 +564,6 @@ def _usage_charge(
             )
         return existing
     event._state.adding = False
-    memo = f"{model + ' ' if model else ''}{', '.join(line.meter for line in lines)}"[:300]
     if hold_id is not None:
         captured = _hold_capture_up_to(
             tenant=tenant, hold_id=hold_id, cost_micros=cost, usage_event_id=event.pk, memo=memo
@@ -439,4 +593,5 @@ def _usage_charge(
             usage_event_id=event.pk,
             memo=memo,
         )
+    companions.write(event)
     return event

@@ -7,6 +7,7 @@ result; with another amount it raises IdempotencyConflict (TigerBeetle's "exists
 different amount").
 """
 
+import contextlib
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,9 +17,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Tenant
-from apps.billing.errors import IdempotencyConflict, InsufficientFunds
+from apps.billing.errors import IdempotencyConflict, InsufficientFunds, PricesChanged
 from apps.billing.models import Hold, LedgerEntry, ReserveAccount
 from apps.billing.services.auto_topup import auto_topup_maybe_start
+from apps.billing.services.prices import QUOTE_IS_CURRENT, PriceQuote, quote_check_params, quote_is_current
 from apps.core.errors import ValidationFailed, require_staff
 from apps.core.events import emit_event
 from apps.core.money import cents_to_micros, format_micros
@@ -405,25 +407,48 @@ def _hold_insert_fields() -> list:
     return [field for field in Hold._meta.concrete_fields if not field.primary_key]
 
 
+# What _hold_in_one_statement adds to the UPDATE's conditions: the key is unused, the quote is current.
+_HOLD_ONLY_IF = """  AND NOT EXISTS (
+      SELECT 1 FROM billing_hold
+      WHERE billing_hold.account_id = billing_reserveaccount.id
+        AND billing_hold.idempotency_key = %(h_idempotency_key)s
+  )
+  AND (SELECT current FROM checked)
+RETURNING"""
+
+
 @functools.cache
-def _hold_in_one_statement() -> str:
-    """PostgreSQL: the policy check, the increment of `held_micros` and the hold's INSERT ... ON CONFLICT in
-    one statement (the INSERT reads the account the UPDATE locked and returned). Its last column is the new
-    hold's id, NULL when the key was used before (the increment is then taken back by the caller)."""
+def _hold_in_one_statement(*, durable: bool, checked: bool) -> str:
+    """PostgreSQL: the policy check, the increment of `held_micros` and the hold's INSERT in one statement
+    (the INSERT reads the account the UPDATE locked and returned). It writes all of it or nothing: a key
+    already used makes the UPDATE match no row, and one used by a racing statement fails the INSERT (a
+    unique violation), which undoes the statement's UPDATE with it. `checked`: it writes only if the
+    quote's prices are the ones in force (prices.QUOTE_IS_CURRENT). One row: whether they are, the account
+    as the UPDATE left it (NULLs when it wrote nothing) and the new hold's id.
+
+    Not `durable`: the statement commits on its own (autocommit) without waiting for the WAL to reach the
+    disk (`synchronous_commit` off for its transaction alone). It is visible to every other transaction
+    at once, as any commit is; only a crash of the database in the next moments could lose it, and then
+    it is lost whole, row and increment together, as if never placed. The charge that captures it commits
+    durably, and a commit flushes all the WAL before it, so no charge can outlive its hold. A lost hold
+    means one model call is not charged; no one's money is ever wrong."""
     quote = connection.ops.quote_name
     fields = _hold_insert_fields()
     values = ["account.id" if field.attname == "account_id" else _placeholder("h", field) for field in fields]
+    update = _hold_if_allowed().replace("RETURNING", _HOLD_ONLY_IF)
+    commit = "" if durable else ", set_config('synchronous_commit', 'off', true)"
     return f"""
-WITH account AS ({_hold_if_allowed()}),
+WITH checked AS (SELECT {QUOTE_IS_CURRENT if checked else "true"} AS current),
+account AS ({update}),
 hold AS (
     INSERT INTO billing_hold ({", ".join(quote(field.column) for field in fields)})
     SELECT {", ".join(values)} FROM account
-    ON CONFLICT (account_id, idempotency_key) DO NOTHING
     RETURNING id
 )
-SELECT {", ".join(f"account.{quote(field.column)}" for field in ReserveAccount._meta.concrete_fields)},
-       (SELECT id FROM hold)
-FROM account
+SELECT (SELECT current FROM checked),
+       {", ".join(f"account.{quote(field.column)}" for field in ReserveAccount._meta.concrete_fields)},
+       (SELECT id FROM hold){commit}
+FROM (SELECT 1) AS one LEFT JOIN account ON true
 """  # noqa: S608 - names from model meta, values as parameters
 
 
@@ -454,42 +479,79 @@ def _new_hold(
     )
 
 
-def _hold_fast(*, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, memo: str) -> Hold | None:
+def _prices_changed() -> PricesChanged:
+    return PricesChanged("The prices changed just now. Nothing was held or charged; try again.")
+
+
+def _hold_row_postgres(params: dict, quote: PriceQuote | None) -> tuple | None:
+    """Run _hold_in_one_statement: the account's row and the hold's id, or None (nothing written).
+
+    Outside a transaction it is its own (see the statement). Inside the caller's, it runs in a savepoint,
+    so that a racing repeat's unique violation undoes only it, and commits as the caller's does."""
+    inside = connection.in_atomic_block
+    if quote is not None:
+        params = {**params, **quote_check_params(quote)}
+    try:
+        with transaction.atomic() if inside else contextlib.nullcontext(), connection.cursor() as cursor:
+            cursor.execute(_hold_in_one_statement(durable=inside, checked=quote is not None), params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        return None
+    if not row[0]:
+        raise _prices_changed()
+    if row[1] is None:
+        return None
+    return row[1 : len(ReserveAccount._meta.concrete_fields) + 2]
+
+
+def _hold_row_other(params: dict, hold: Hold, quote: PriceQuote | None) -> tuple | None:
+    """SQLite: the quote's check, then the UPDATE and the INSERT ... ON CONFLICT in one transaction; a
+    repeated key takes the increment back before the transaction ends, so no one sees it."""
+    if quote is not None and not quote_is_current(quote):
+        raise _prices_changed()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(_hold_if_allowed(), params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        hold.account_id = row[0]
+        pk = _insert_unless_exists(hold, ("account_id", "idempotency_key"))
+        if pk is None:
+            cursor.execute(
+                "UPDATE billing_reserveaccount SET held_micros = held_micros - %s WHERE id = %s",
+                [params["amount"], row[0]],
+            )
+            return None
+    return (*row, pk)
+
+
+def _hold_fast(
+    *, tenant: Tenant, amount_micros: int, key: str, ttl: timedelta, memo: str, quote: PriceQuote | None
+) -> Hold | None:
     """The common case in one statement on PostgreSQL (two elsewhere): an UPDATE that takes the account's
-    row lock, applies the policy in its WHERE clause and adds to `held_micros`, and the hold's INSERT ...
-    ON CONFLICT. Returns None when the policy refuses or there is no account yet (nothing was written), or
-    when the key is a repeat (the increment is taken back in the same transaction, under the same lock, so
-    no one ever sees it). The caller then takes the locked path, which says exactly why, or returns the
-    first hold.
+    row lock, applies the policy in its WHERE clause and adds to `held_micros`, and the hold's INSERT.
+    Returns None when the policy refuses, there is no account yet, or the key was used (nothing was
+    written); the caller then takes the locked path, which says exactly why, or returns the first hold.
+    Raises PricesChanged (nothing written) when the quote's prices are no longer in force.
 
     Due holds are not expired here (that scan cost a query on every hold): the schedule expires them, and
-    the locked path expires them before it refuses, so a due hold never stands in the way of a new one."""
+    the locked path expires them before it refuses, so a due hold never stands in the way of a new one.
+    What follows a debit (_after_debit) decides from the account's row as this statement left it; it
+    writes only when the balance crosses a threshold, which one statement alone can do."""
     fields = ReserveAccount._meta.concrete_fields
     now = timezone.now()
     hold = _new_hold(tenant, None, amount_micros=amount_micros, key=key, memo=memo, ttl=ttl, now=now)
     params = {"amount": amount_micros, "now": now, "tenant": tenant.pk}
-    postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if postgres:
-            cursor.execute(_hold_in_one_statement(), {**params, **_hold_params(hold)})
-        else:
-            cursor.execute(_hold_if_allowed(), params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        if postgres:
-            row, hold.pk = row[:-1], row[-1]
-        account = ReserveAccount.from_db(connection.alias, [field.attname for field in fields], row)
-        account.tenant = tenant
-        hold.account = account
-        if not postgres:
-            hold.pk = _insert_unless_exists(hold, ("account_id", "idempotency_key"))
-        if hold.pk is None:
-            cursor.execute(
-                "UPDATE billing_reserveaccount SET held_micros = held_micros - %s WHERE id = %s",
-                [amount_micros, account.pk],
-            )
-            return None
+    if connection.vendor == "postgresql":
+        row = _hold_row_postgres({**params, **_hold_params(hold)}, quote)
+    else:
+        row = _hold_row_other(params, hold, quote)
+    if row is None:
+        return None
+    row, hold.pk = row[:-1], row[-1]
+    account = ReserveAccount.from_db(connection.alias, [field.attname for field in fields], row)
+    account.tenant = tenant
+    hold.account = account
     hold._state.adding = False
     if account.available_micros < 0 and account.policy == ReserveAccount.Policy.WARN:  # as _enforce_policy
         emit_event(
@@ -510,16 +572,20 @@ def hold_place(
     idempotency_key: str,
     ttl: timedelta = DEFAULT_HOLD_TTL,
     memo: str = "",
+    quote: PriceQuote | None = None,
 ) -> Hold:
-    """Reserve money for an operation whose final cost is not known yet (two-phase, like TigerBeetle)."""
+    """Reserve money for an operation whose final cost is not known yet (two-phase, like TigerBeetle).
+
+    With the `quote` the amount was priced with, the hold is placed only if its prices are still the ones
+    in force (checked in the same statement on PostgreSQL); otherwise PricesChanged, and nothing is held.
+    That is what lets a caller price with usage_quote_reused, which reads no rate card."""
     key = _check_key(idempotency_key)
     _check_positive(amount_micros)
     if not timedelta(0) < ttl <= MAX_HOLD_TTL:
         raise ValidationFailed("A hold lasts between a moment and one day.", field="ttl")
-    # No savepoint: the fast path raises nothing of its own once it has written, and a database error
-    # aborts the enclosing transaction anyway. The locked path below has its own.
-    with transaction.atomic(savepoint=False):
-        hold = _hold_fast(tenant=tenant, amount_micros=amount_micros, key=key, ttl=ttl, memo=memo)
+    if quote is not None and quote.tenant_id != tenant.pk:
+        raise ValidationFailed("That price quote is for another workspace.", field="quote")
+    hold = _hold_fast(tenant=tenant, amount_micros=amount_micros, key=key, ttl=ttl, memo=memo, quote=quote)
     if hold is not None:
         return hold
     return _hold_place_locked(tenant=tenant, amount_micros=amount_micros, key=key, ttl=ttl, memo=memo)
@@ -624,106 +690,43 @@ RETURNING balance_micros
 """
 
 
-# The capture entry's columns the statement computes from the rows it changed; the rest are parameters.
-_CAPTURE_COMPUTED = {
-    "account_id": "spent.id",
-    "amount_micros": "-spent.captured_micros",
-    "balance_after_micros": "spent.balance_micros",
-}
-
-
-@functools.cache
-def _capture_statement() -> str:
-    fields = [field for field in LedgerEntry._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    exprs = [_CAPTURE_COMPUTED.get(field.attname, _placeholder("e", field)) for field in fields]
-    return f"""
-WITH locked AS (
-    SELECT id FROM billing_reserveaccount WHERE tenant_id = %(tenant)s FOR UPDATE
-), settled AS (
-    UPDATE billing_hold
-    SET status = 'captured', settled_at = %(now)s, captured_micros = LEAST(amount_micros, %(cost)s::bigint)
-    WHERE id = %(hold)s AND account_id = (SELECT id FROM locked) AND status = 'pending'
-    RETURNING amount_micros, captured_micros
-), spent AS (
-    UPDATE billing_reserveaccount
-    SET balance_micros = balance_micros - settled.captured_micros,
-        held_micros = held_micros - settled.amount_micros, updated_at = %(now)s
-    FROM settled WHERE billing_reserveaccount.id = (SELECT id FROM locked)
-    RETURNING billing_reserveaccount.id, billing_reserveaccount.balance_micros,
-              settled.amount_micros, settled.captured_micros
-), entry AS (
-    INSERT INTO billing_ledgerentry ({", ".join(quote(field.column) for field in fields)})
-    SELECT {", ".join(exprs)} FROM spent WHERE spent.captured_micros > 0
-    ON CONFLICT (account_id, idempotency_key) DO NOTHING
-    RETURNING id
-)
-SELECT spent.amount_micros, spent.captured_micros, (SELECT COUNT(*) FROM entry) FROM spent
-"""  # noqa: S608 - names from model meta, values as parameters
-
-
-def _capture_in_one_statement(entry: LedgerEntry, cost_micros: int, now) -> tuple | None:
-    """PostgreSQL: lock the account, settle the hold, move the money and append the entry in one statement
-    of data-modifying CTEs (each works from what the one before it returned; the hold's UPDATE needs the
-    locked account's id, so the account is locked first, the fixed order). (held, captured, entries
-    inserted) or None when there is no pending hold of that id in the workspace."""
-    fields = [
-        field
-        for field in LedgerEntry._meta.concrete_fields
-        if not field.primary_key and field.attname not in _CAPTURE_COMPUTED
-    ]
-    params = _named_params("e", entry, fields)
-    params.update(tenant=entry.tenant_id, now=now, cost=cost_micros, hold=entry.hold_id)
-    with connection.cursor() as cursor:
-        cursor.execute(_capture_statement(), params)
-        return cursor.fetchone()
-
-
 def _hold_capture_up_to(
     *, tenant: Tenant, hold_id: int, cost_micros: int, usage_event_id: int | None, memo: str
 ) -> int | None:
-    """Capture min(cost, held) of a pending hold inside the caller's transaction (usage recording): lock
-    the account row (the fixed order: account, then hold), settle the hold with one conditional UPDATE,
-    move balance and held, append the ledger entry. One statement on PostgreSQL, four elsewhere (SQLite
-    takes its one writer lock with the transaction, so its SELECT needs no FOR UPDATE). Returns
-    the amount captured, or None (having written nothing) when there is no pending hold of that id in this
-    workspace: hold_capture then says why (captured already, voided, expired, another workspace's)."""
+    """Capture min(cost, held) of a pending hold inside the caller's transaction (usage recording's locked
+    path): lock the account row (the fixed order: account, then hold), settle the hold with one conditional
+    UPDATE, move balance and held, append the ledger entry. Returns the amount captured, or None (having
+    written nothing) when there is no pending hold of that id in this workspace: hold_capture then says
+    why (captured already, voided, expired, another workspace's)."""
     if not connection.in_atomic_block:
         raise RuntimeError("_hold_capture_up_to runs inside the usage's transaction")
+    account_id = ReserveAccount.objects.select_for_update().filter(tenant=tenant).values_list("pk", flat=True)
+    account_id = account_id.first()
+    if account_id is None:
+        return None
     now = timezone.now()
+    params = {"now": now, "cost": cost_micros, "hold": hold_id, "account": account_id}
+    with connection.cursor() as cursor:
+        cursor.execute(_CAPTURE_PENDING, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        held, captured = row
+        cursor.execute(_SPEND_HELD, {**params, "captured": captured, "held": held})
+        balance_after = cursor.fetchone()[0]
     entry = LedgerEntry(
         tenant=tenant,
+        account_id=account_id,
         kind=LedgerEntry.Kind.HOLD_CAPTURE,
-        amount_micros=0,
-        balance_after_micros=0,
+        amount_micros=-captured,
+        balance_after_micros=balance_after,
         idempotency_key=f"hold:{hold_id}:capture",
         hold_id=hold_id,
         usage_event_id=usage_event_id,
         memo=memo[:300],
         created_at=now,
     )
-    if connection.vendor == "postgresql":
-        settled = _capture_in_one_statement(entry, cost_micros, now)
-        if settled is None:
-            return None
-        _held, captured, inserted = settled
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM billing_reserveaccount WHERE tenant_id = %s", [tenant.pk])
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            entry.account_id = row[0]
-            params = {"now": now, "cost": cost_micros, "hold": hold_id, "account": entry.account_id}
-            cursor.execute(_CAPTURE_PENDING, params)
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            held, captured = row
-            cursor.execute(_SPEND_HELD, {**params, "captured": captured, "held": held})
-            entry.amount_micros, entry.balance_after_micros = -captured, cursor.fetchone()[0]
-        inserted = bool(captured) and _insert_unless_key_exists(entry) is not None
-    if captured and not inserted:  # a pending hold with a capture entry: never expected
+    if captured and _insert_unless_key_exists(entry) is None:  # a pending hold with a capture entry
         raise IdempotencyConflict("This hold was already captured.")
     return captured
 
