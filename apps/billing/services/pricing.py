@@ -381,6 +381,24 @@ def _json_row(instance, skip: tuple[str, ...] = ()) -> str:
     return json.dumps(_row_values(instance, skip), default=_json_value)
 
 
+def _new_row_values(model, skip: tuple[str, ...] = (), **values) -> dict:
+    """The column values an INSERT of model(**values) writes (the fields' defaults for the rest), without
+    building the instance."""
+    fields = _fields(model, skip)
+    unknown = values.keys() - {field.attname for field in fields}
+    if unknown:
+        raise TypeError(f"{model.__name__} has no columns {sorted(unknown)}")
+    row = {}
+    for field in fields:
+        if field.attname in values:
+            row[field.column] = values[field.attname]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            row[field.column] = timezone.now()
+        else:
+            row[field.column] = field.get_default()
+    return row
+
+
 def _row_values(instance, skip: tuple[str, ...] = ()) -> dict:
     # pre_save gives what the ORM would write (defaults, auto_now); the column's type reads the JSON
     return {field.column: field.pre_save(instance, add=True) for field in _fields(type(instance), skip)}
@@ -425,8 +443,17 @@ def _charge_statement(companion_models: tuple, with_job: bool) -> str:
     )
 
 
+def _line_values(line: PricedLine) -> dict:
+    return {
+        "meter": line.meter,
+        "quantity": line.quantity,
+        "unit_price_micros": line.unit_price_micros,
+        "cost_micros": line.cost_micros,
+    }
+
+
 def _charge_in_one_statement(
-    event: UsageEvent, rows: list[UsageLine], entry: LedgerEntry, companions: UsageCompanions
+    event: UsageEvent, lines: list[PricedLine], *, memo: str, companions: UsageCompanions
 ) -> bool:
     """Run _CHARGE. True when it charged (the event, its lines, the capture, the companions are written
     and `event` has its id); False when it wrote nothing, for the locked path to take over.
@@ -434,16 +461,32 @@ def _charge_in_one_statement(
     Outside a transaction it is its own; inside the caller's it runs in a savepoint, so that a unique
     violation undoes only it."""
     sql = _charge_statement(tuple(type(row) for row in companions.rows), companions.job is not None)
+    now = timezone.now()
+    entry = _new_row_values(
+        LedgerEntry,
+        tenant_id=event.tenant_id,
+        kind=LedgerEntry.Kind.HOLD_CAPTURE,
+        amount_micros=-event.cost_micros,
+        balance_after_micros=0,  # the statement writes the balance it leaves
+        idempotency_key=f"hold:{event.hold_id}:capture",
+        hold_id=event.hold_id,
+        memo=memo,
+        created_at=now,
+    )
+    rows = [
+        _new_row_values(UsageLine, skip=("event_id",), tenant_id=event.tenant_id, **_line_values(line))
+        for line in lines
+    ]
     params = {
         "tenant": event.tenant_id,
         "key": event.idempotency_key,
         "hold": event.hold_id,
         "cost": event.cost_micros,
-        "now": entry.created_at,
+        "now": now,
         "job": companions.job.pk if companions.job is not None else None,
         "event": _json_row(event),
-        "entry": _json_row(entry),
-        "lines": json.dumps([_row_values(row, skip=("event_id",)) for row in rows], default=_json_value),
+        "entry": json.dumps(entry, default=_json_value),
+        "lines": json.dumps(rows, default=_json_value),
     }
     for i, row in enumerate(companions.rows):
         params[f"c{i}"] = _json_row(row)
@@ -520,41 +563,21 @@ def usage_record(
         hold_id=hold_id,
         estimated=estimated,
     )
-    rows = [
-        UsageLine(
-            event=event,
-            tenant=tenant,
-            meter=line.meter,
-            quantity=line.quantity,
-            unit_price_micros=line.unit_price_micros,
-            cost_micros=line.cost_micros,
-        )
-        for line in lines
-    ]
     memo = f"{model + ' ' if model else ''}{', '.join(line.meter for line in lines)}"[:300]
-    if hold_id is not None and connection.vendor == "postgresql":
-        entry = LedgerEntry(
-            tenant=tenant,
-            kind=LedgerEntry.Kind.HOLD_CAPTURE,
-            amount_micros=-cost,
-            balance_after_micros=0,
-            idempotency_key=f"hold:{hold_id}:capture",
-            hold_id=hold_id,
-            memo=memo,
-            created_at=timezone.now(),
-        )
-        if _charge_in_one_statement(event, rows, entry, companions):
-            return event
-    return _usage_charge_locked(event, rows, memo=memo, companions=companions)
+    fast = hold_id is not None and connection.vendor == "postgresql"
+    if fast and _charge_in_one_statement(event, lines, memo=memo, companions=companions):
+        return event
+    return _usage_charge_locked(event, lines, memo=memo, companions=companions)
 
 
 @transaction.atomic
 def _usage_charge_locked(
-    event: UsageEvent, rows: list[UsageLine], *, memo: str, companions: UsageCompanions
+    event: UsageEvent, lines: list[PricedLine], *, memo: str, companions: UsageCompanions
 ) -> UsageEvent:
     """usage_record in a transaction, under the account's row lock: a repeated key, a hold that is not
     pending (hold_capture says why), a cost above the hold, usage without a hold, and SQLite."""
     tenant, key, cost, hold_id = event.tenant, event.idempotency_key, event.cost_micros, event.hold_id
+    rows = [UsageLine(event=event, tenant=tenant, **_line_values(line)) for line in lines]
     if _event_insert(event, rows) is None:
         existing = UsageEvent.objects.get(tenant=tenant, idempotency_key=key)
         if existing.cost_micros != cost or existing.hold_id != hold_id:
