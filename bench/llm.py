@@ -8,8 +8,9 @@ run and alternating call by call:
 - gateway:  `llm_run` = estimate + hold + request + JSON check + usage record (capturing the hold) + the
             request log row;
 - baseline: the same request through the same SDK client to the same server, and nothing else;
-- billing alone: usage_estimate + hold_place + usage_record with no request, the floor metering cannot
-  go under without changing billing.
+- billing alone: the billing calls the gateway makes (usage_quote_reused + usage_estimate + hold_place
+  + usage_record with the request log row) with no request: the floor metering cannot go under without
+  changing billing.
 
 The gateway minus the baseline is what metering adds to a call. Goal: under 5 ms at the median. DEBUG is
 off. The database named in DATABASE_URL is created, migrated, checked with `billing_reconcile`, then
@@ -57,6 +58,7 @@ def bench(server) -> None:
     from apps.billing import services
     from apps.billing.models import Hold
     from apps.llm.gateway import llm_estimate, llm_run
+    from apps.llm.models import LLMRequest
     from apps.llm.providers import ChatRequest
     from apps.llm.providers.openai_compat import OpenAICompatibleProvider
     from apps.llm.tokens import prompt_tokens_estimate
@@ -95,12 +97,22 @@ def bench(server) -> None:
         return time.perf_counter() - wall, time.process_time() - cpu
 
     def billing_only(i: int) -> tuple[float, float]:
-        """The three billing services the gateway calls, and nothing else: its floor."""
+        """The billing services the gateway calls, as it calls them, and nothing else: its floor."""
         wall, cpu = time.perf_counter(), time.process_time()
-        held = services.usage_estimate(tenant=tenant, quantities=bound, model=MODEL)
-        hold = services.hold_place(tenant=tenant, amount_micros=held, idempotency_key=f"floor:{i}:hold")
+        quote = services.usage_quote_reused(tenant=tenant)
+        held = services.usage_estimate(tenant=tenant, quantities=bound, model=MODEL, quote=quote)
+        hold = services.hold_place(
+            tenant=tenant, amount_micros=held, idempotency_key=f"floor:{i}:hold", quote=quote
+        )
+        row = LLMRequest(tenant=tenant, feature="bench", provider="openai", model=MODEL)
         services.usage_record(
-            tenant=tenant, quantities=quantities, idempotency_key=f"floor:{i}", model=MODEL, hold_id=hold.pk
+            tenant=tenant,
+            quantities=quantities,
+            idempotency_key=f"floor:{i}",
+            model=MODEL,
+            hold_id=hold.pk,
+            quote=quote,
+            companions=services.UsageCompanions(rows=(row,)),
         )
         return time.perf_counter() - wall, time.process_time() - cpu
 
@@ -113,21 +125,31 @@ def bench(server) -> None:
     with CaptureQueriesContext(connection) as floor_queries:
         billing_only(-1000)
     per_service = []
+    quote = services.usage_quote_reused(tenant=tenant)
     for name, run in (
+        ("usage_quote_reused", lambda _hold: services.usage_quote_reused(tenant=tenant)),
         (
             "usage_estimate",
-            lambda _hold: services.usage_estimate(tenant=tenant, quantities=bound, model=MODEL),
+            lambda _hold: services.usage_estimate(tenant=tenant, quantities=bound, model=MODEL, quote=quote),
         ),
         (
             "hold_place",
             lambda _hold: services.hold_place(
-                tenant=tenant, amount_micros=10_000, idempotency_key="count:hold"
+                tenant=tenant, amount_micros=10_000, idempotency_key="count:hold", quote=quote
             ),
         ),
         (
             "usage_record",
             lambda hold_id: services.usage_record(
-                tenant=tenant, quantities=quantities, idempotency_key="count", model=MODEL, hold_id=hold_id
+                tenant=tenant,
+                quantities=quantities,
+                idempotency_key="count",
+                model=MODEL,
+                hold_id=hold_id,
+                quote=quote,
+                companions=services.UsageCompanions(
+                    rows=(LLMRequest(tenant=tenant, feature="bench", provider="openai"),)
+                ),
             ),
         ),
     ):
@@ -162,8 +184,8 @@ def bench(server) -> None:
     print(f"   held per call: {held:,} micros; charged per call: {420 * 3 + 60 * 15 + 100:,} micros")
     print(
         f"   SQL statements per call: gateway {len(queries.captured_queries)}, "
-        f"billing services alone {len(floor_queries.captured_queries)} ({', '.join(per_service)}, "
-        "each with its own BEGIN and COMMIT)"
+        f"billing services alone {len(floor_queries.captured_queries)} ({', '.join(per_service)}; "
+        "each statement commits on its own)"
     )
     print(f"{'':>28} {'median ms':>10} {'p95 ms':>9} {'CPU median ms':>14}")
     labels = {

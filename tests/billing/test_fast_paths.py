@@ -359,3 +359,33 @@ def test_it_settles_each_hold_once_when_captures_race_voids():
     assert (account.held_micros, account.balance_micros) == (0, DOLLAR - captured * TOKENS_COST)
     _accounts, problems = selectors.reconcile_problems()
     assert not problems
+
+
+def test_it_builds_a_charges_rows_as_the_orm_would_write_them(tenant):
+    """The charge's statement gets the ledger entry and the lines as column values built without model
+    instances: the same values, defaults included, an instance would write."""
+    from apps.billing.services.pricing import _new_row_values, _row_values
+
+    now = timezone.now()
+    values = {
+        "tenant_id": tenant.pk,
+        "kind": LedgerEntry.Kind.HOLD_CAPTURE,
+        "amount_micros": -5,
+        "balance_after_micros": 0,
+        "idempotency_key": "hold:1:capture",
+        "hold_id": 1,
+        "memo": "gpt-4o-mini llm_call",
+        "created_at": now,
+    }
+    assert _new_row_values(LedgerEntry, **values) == _row_values(LedgerEntry(**values))
+    line = {
+        "tenant_id": tenant.pk,
+        "meter": "llm_call",
+        "quantity": Decimal(1),
+        "unit_price_micros": Decimal(100),
+    }
+    line["cost_micros"] = 100
+    skip = ("event_id",)
+    assert _new_row_values(UsageLine, skip=skip, **line) == _row_values(UsageLine(**line), skip=skip)
+    with pytest.raises(TypeError, match="no columns"):
+        _new_row_values(UsageLine, colour="red")
