@@ -105,7 +105,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'afterresume.sqlite3'}"),
+        env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'afterresume.sqlite3'}",  # set but empty: the default
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", "60"),
         conn_health_checks=True,
     )
