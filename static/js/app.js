@@ -218,9 +218,14 @@
   }
 
   /* Put the cursor where it is useful when a modal opens: the first field with an error,
-     else an [autofocus] field, else the first field. */
+     else an [autofocus] field, else the first field. Not when the person already put it somewhere in
+     the modal while it was opening: the end of the opening animation must not take it back. */
   document.addEventListener('shown.bs.modal', function (event) {
     var modal = event.target;
+    var active = document.activeElement;
+    if (active && active !== modal && modal.contains(active)) {
+      return;
+    }
     var field =
       modal.querySelector('[aria-invalid="true"]') ||
       modal.querySelector('[autofocus]') ||
