@@ -1,6 +1,5 @@
 """Rate cards and usage: price an event with the version in force at its time, then charge the reserve."""
 
-import contextlib
 import dataclasses
 import functools
 import json
@@ -8,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from apps.billing.services.prices import (
     prices_in_force,
 )
 from apps.billing.services.reserve import (
+    _all_or_nothing,
     _check_key,
     _hold_capture_up_to,
     _insert_unless_exists,
@@ -455,11 +455,8 @@ def _line_values(line: PricedLine) -> dict:
 def _charge_in_one_statement(
     event: UsageEvent, lines: list[PricedLine], *, memo: str, companions: UsageCompanions
 ) -> bool:
-    """Run _CHARGE. True when it charged (the event, its lines, the capture, the companions are written
-    and `event` has its id); False when it wrote nothing, for the locked path to take over.
-
-    Outside a transaction it is its own; inside the caller's it runs in a savepoint, so that a unique
-    violation undoes only it."""
+    """Run _CHARGE (reserve._all_or_nothing). True when it charged (the event, its lines, the capture, the
+    companions are written and `event` has its id); False when it wrote nothing, for the locked path."""
     sql = _charge_statement(tuple(type(row) for row in companions.rows), companions.job is not None)
     now = timezone.now()
     entry = _new_row_values(
@@ -490,13 +487,7 @@ def _charge_in_one_statement(
     }
     for i, row in enumerate(companions.rows):
         params[f"c{i}"] = _json_row(row)
-    inside = connection.in_atomic_block
-    try:
-        with transaction.atomic() if inside else contextlib.nullcontext(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            found = cursor.fetchone()
-    except IntegrityError:
-        return False
+    found = _all_or_nothing(sql, params)
     if found is None:
         return False
     event.pk = found[0]

@@ -483,19 +483,27 @@ def _prices_changed() -> PricesChanged:
     return PricesChanged("The prices changed just now. Nothing was held or charged; try again.")
 
 
-def _hold_row_postgres(params: dict, quote: PriceQuote | None) -> tuple | None:
-    """Run _hold_in_one_statement: the account's row and the hold's id, or None (nothing written).
-
-    Outside a transaction it is its own (see the statement). Inside the caller's, it runs in a savepoint,
-    so that a racing repeat's unique violation undoes only it, and commits as the caller's does."""
+def _all_or_nothing(sql: str, params: dict) -> tuple | None:
+    """Run a statement that writes all of its rows or none: its first row, or None when a unique violation
+    (a racing statement used the key first) undid it. Outside a transaction it is a transaction of its
+    own; inside the caller's it runs in a savepoint, so that the violation undoes only it, and it commits
+    as the caller's does."""
     inside = connection.in_atomic_block
-    if quote is not None:
-        params = {**params, **quote_check_params(quote)}
     try:
         with transaction.atomic() if inside else contextlib.nullcontext(), connection.cursor() as cursor:
-            cursor.execute(_hold_in_one_statement(durable=inside, checked=quote is not None), params)
-            row = cursor.fetchone()
+            cursor.execute(sql, params)
+            return cursor.fetchone()
     except IntegrityError:
+        return None
+
+
+def _hold_row_postgres(params: dict, quote: PriceQuote | None) -> tuple | None:
+    """Run _hold_in_one_statement: the account's row and the hold's id, or None (nothing written)."""
+    if quote is not None:
+        params = {**params, **quote_check_params(quote)}
+    durable = connection.in_atomic_block  # inside a caller's transaction it commits with it, durably
+    row = _all_or_nothing(_hold_in_one_statement(durable=durable, checked=quote is not None), params)
+    if row is None:
         return None
     if not row[0]:
         raise _prices_changed()
