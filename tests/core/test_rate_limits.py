@@ -1,15 +1,10 @@
 """Login and sign-up rate limits hold behind the TLS proxy, and `check --deploy` says when they would not."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings as django_settings
 from django.core.checks import registry
 
 from apps.core.checks import rate_limits_hold_in_production
+from tests.fresh_settings import settings_from_environment
 
 PROXY = "10.0.0.1"  # what REMOTE_ADDR is for every request that comes through the proxy
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -71,23 +66,12 @@ def test_it_treats_everyone_as_the_proxy_when_no_proxy_is_trusted(client, db, se
 
 
 def _settings_from_environment(**environment) -> dict:
-    code = (
-        "import json, django; from django.conf import settings; django.setup(); print(json.dumps({"
-        "'count': settings.ALLAUTH_TRUSTED_PROXY_COUNT, 'header': settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER,"
-        " 'cache': settings.CACHES['default']['BACKEND']}))"
+    return settings_from_environment(
+        "{'count': settings.ALLAUTH_TRUSTED_PROXY_COUNT, 'header': settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER,"
+        " 'cache': settings.CACHES['default']['BACKEND']}",
+        unset=("REDIS_URL", "ALLAUTH_TRUSTED_PROXY_COUNT", "ALLAUTH_TRUSTED_CLIENT_IP_HEADER"),
+        **environment,
     )
-    ours = ("REDIS_URL", "ALLAUTH_TRUSTED_PROXY_COUNT", "ALLAUTH_TRUSTED_CLIENT_IP_HEADER")
-    env = {name: value for name, value in os.environ.items() if name not in ours}
-    env.update(DJANGO_SETTINGS_MODULE="afterresume.settings", **environment)
-    result = subprocess.run(  # noqa: S603 - our own interpreter and settings
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=django_settings.BASE_DIR,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_it_reads_the_proxy_settings_and_the_shared_cache_from_the_environment():

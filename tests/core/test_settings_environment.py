@@ -1,29 +1,12 @@
-"""Settings read from the environment, in a fresh interpreter (settings load once per process)."""
+"""Settings read from the environment."""
 
-import json
-import os
-import subprocess
-import sys
-
-from django.conf import settings as django_settings
+from tests.fresh_settings import settings_from_environment
 
 
 def _database_engine(**environment) -> str:
-    code = (
-        "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps(settings.DATABASES['default']['ENGINE']))"
+    return settings_from_environment(
+        "settings.DATABASES['default']['ENGINE']", unset=("DATABASE_URL",), **environment
     )
-    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-    env.update(DJANGO_SETTINGS_MODULE="afterresume.settings", **environment)
-    result = subprocess.run(  # noqa: S603 - our own interpreter and settings
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=django_settings.BASE_DIR,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_it_takes_the_embedded_database_when_the_url_is_set_but_empty():
